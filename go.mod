@@ -1,0 +1,3 @@
+module github.com/jquants-auth/jquants-auth
+
+go 1.26
