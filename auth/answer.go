@@ -49,8 +49,15 @@ func (t RefreshToken) String() string {
 // GoString keeps %#v from printing the token.
 func (t RefreshToken) GoString() string { return "auth." + t.String() }
 
-// Format makes every verb go through String, so %x or %q cannot print the token.
-func (t RefreshToken) Format(f fmt.State, verb rune) { fmt.Fprint(f, t.String()) }
+// Format makes every verb go through String (%#v through GoString), so %x or
+// %q cannot print the token.
+func (t RefreshToken) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, t.GoString())
+		return
+	}
+	fmt.Fprint(f, t.String())
+}
 
 // MarshalJSON hides the token from json.Marshal and slog; send Value explicitly.
 func (t RefreshToken) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
@@ -105,16 +112,20 @@ func ReadBody(r io.Reader) ([]byte, error) {
 //   - anything else: an *Error naming the status (404: ErrEndpointGone).
 func DecodeAnswer(a Answer, now time.Time) (RefreshToken, error) {
 	if a.StatusCode == 200 {
+		// The token is decoded in a second step so that a JSON object whose
+		// refreshToken is a number, say, is reported as having no token rather
+		// than as not being JSON.
 		var ok struct {
-			RefreshToken *string `json:"refreshToken"`
+			RefreshToken json.RawMessage `json:"refreshToken"`
 		}
 		if !isJSONObject(a.Body) || json.Unmarshal(a.Body, &ok) != nil {
-			return RefreshToken{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer is not JSON"}
+			return RefreshToken{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer is not a JSON object"}
 		}
-		if ok.RefreshToken == nil || *ok.RefreshToken == "" {
+		tok := jsonString(ok.RefreshToken)
+		if tok == "" {
 			return RefreshToken{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer has no refreshToken"}
 		}
-		return RefreshToken{Value: *ok.RefreshToken, IssuedAt: now, ExpiresAt: now.Add(TokenLifetime)}, nil
+		return RefreshToken{Value: tok, IssuedAt: now, ExpiresAt: now.Add(TokenLifetime)}, nil
 	}
 	e := &Error{StatusCode: a.StatusCode, RetryAfter: ParseRetryAfter(a.Header.Get("Retry-After"), now)}
 	e.Message, e.Code = errorBody(a.Body)
@@ -149,19 +160,30 @@ func isJSONObject(b []byte) bool {
 
 // errorBody extracts {"message": "...", "code": "..."} from an error body,
 // the message bounded to MaxMessageBytes. J-Quants sends only a message; our
-// proxy adds a code. Missing or malformed fields yield "".
+// proxy adds a code. Missing or malformed fields yield "", each on its own: a
+// code that is not a string does not cost the message.
 func errorBody(body []byte) (message, code string) {
 	var m struct {
-		Message string `json:"message"`
-		Code    string `json:"code"`
+		Message json.RawMessage `json:"message"`
+		Code    json.RawMessage `json:"code"`
 	}
 	if json.Unmarshal(body, &m) != nil {
 		return "", ""
 	}
-	if !isCode(m.Code) {
-		m.Code = ""
+	message, code = jsonString(m.Message), jsonString(m.Code)
+	if !isCode(code) {
+		code = ""
 	}
-	return truncate(m.Message, MaxMessageBytes), m.Code
+	return truncate(message, MaxMessageBytes), code
+}
+
+// jsonString is the string raw holds, or "" if it holds something else.
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // isCode accepts short snake_case words, the shape of our stable codes.
@@ -188,25 +210,57 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
+// maxRetryAfter is the longest Retry-After taken at its word; a longer one is
+// treated as unusable.
+const maxRetryAfter = 24 * time.Hour
+
+// httpDateLayouts are the three HTTP-date forms RFC 9110 §5.6.7 says a
+// recipient must accept, as net/http.ParseTime has them: IMF-fixdate, then
+// the obsolete RFC 850 and asctime forms. All are in GMT.
+var httpDateLayouts = [...]string{
+	"Mon, 02 Jan 2006 15:04:05 GMT",
+	"Monday, 02-Jan-06 15:04:05 GMT",
+	"Mon Jan _2 15:04:05 2006",
+}
+
 // ParseRetryAfter reads a Retry-After value, in seconds or as an HTTP date,
-// relative to now. It returns 0 when the value is absent or unusable.
+// relative to now. It returns 0 when the value is absent or unusable: not
+// delay-seconds (digits only) nor an HTTP date, in the past, or more than a
+// day away.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 || secs > int64(24*time.Hour/time.Second) {
+	if isDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(maxRetryAfter/time.Second) {
 			return 0
 		}
 		return time.Duration(secs) * time.Second
 	}
-	if t, err := time.Parse(time.RFC1123, v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
+	for _, layout := range httpDateLayouts {
+		t, err := time.Parse(layout, v)
+		if err != nil {
+			continue
 		}
+		if d := t.Sub(now).Round(time.Second); d > 0 && d <= maxRetryAfter {
+			return d
+		}
+		return 0
 	}
 	return 0
+}
+
+// isDigits reports whether s is one or more ASCII digits, the delay-seconds
+// form (no sign, no fraction).
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Sentinels for errors.Is. Every *Error matches exactly one of the first seven.

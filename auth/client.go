@@ -145,8 +145,31 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 	} else if !errors.As(err, new(*NetworkError)) {
 		return 0, false
 	}
-	d := min(pick(c.MaxBackoff, DefaultMaxBackoff), pick(c.BaseBackoff, DefaultBaseBackoff)<<attempt)
-	return d/2 + rand.N(d/2+1), true
+	return jitter(backoff(pick(c.BaseBackoff, DefaultBaseBackoff), pick(c.MaxBackoff, DefaultMaxBackoff), attempt)), true
+}
+
+// backoff is min(maxB, base·2ⁿ), computed without overflow (base<<n wraps
+// negative for n ≥ 36 with the defaults) and never negative.
+func backoff(base, maxB time.Duration, n int) time.Duration {
+	if base <= 0 || maxB <= 0 {
+		return 0
+	}
+	d := base
+	for ; n > 0 && d < maxB; n-- {
+		if d > maxB/2 {
+			return maxB
+		}
+		d *= 2
+	}
+	return min(d, maxB)
+}
+
+// jitter returns a random duration in [d/2, d]; 0 for d ≤ 0.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1)
 }
 
 func pick(v, def time.Duration) time.Duration {

@@ -13,12 +13,18 @@ import (
 
 // Transport posts with an *http.Client.
 type Transport struct {
-	// Client does the round trip. Default http.DefaultClient.
+	// Client does the round trip. Default http.DefaultClient. Redirects are
+	// not followed unless Client.CheckRedirect is set: net/http would resend
+	// the body, password included, to wherever a 307 or 308 points.
 	Client *http.Client
 }
 
+// noRedirect makes a redirect an answer of its own (an unexpected status).
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 // Post sends body as application/json with a Content-Length and reads at most
-// auth.MaxAnswerBytes of the answer.
+// auth.MaxAnswerBytes of the answer. A redirect is returned as the answer,
+// not followed (see Transport.Client).
 func (t Transport) Post(ctx context.Context, url string, body []byte) (auth.Answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -29,6 +35,11 @@ func (t Transport) Post(ctx context.Context, url string, body []byte) (auth.Answ
 	client := t.Client
 	if client == nil {
 		client = http.DefaultClient
+	}
+	if client.CheckRedirect == nil {
+		c := *client // a shallow copy shares the connection pool
+		c.CheckRedirect = noRedirect
+		client = &c
 	}
 	resp, err := client.Do(req)
 	if err != nil {

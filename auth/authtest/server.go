@@ -42,7 +42,8 @@ type Fault struct {
 	// Status and Message answer with {"message": Message} and this status.
 	Status  int
 	Message string
-	// Header is added to the answer (for example Retry-After).
+	// Header is added to the answer (for example Retry-After), whatever
+	// else the fault does; alone, it decorates the contract's own answers.
 	Header http.Header
 	// Body, when set, is sent raw instead of a JSON answer (with Status, or 200).
 	Body string
@@ -93,13 +94,14 @@ func (s *Server) Close() {
 // Handler returns the fake's handler.
 func (s *Server) Handler() *Handler { return s.h }
 
-// AddAccount, SetFault, ClearFault, Count, Requests and Reset delegate to the Handler.
+// AddAccount, SetFault, ClearFault, Count, Requests, Reset and Issued delegate to the Handler.
 func (s *Server) AddAccount(mail, password string) { s.h.AddAccount(mail, password) }
 func (s *Server) SetFault(f Fault)                 { s.h.SetFault(f) }
 func (s *Server) ClearFault()                      { s.h.SetFault(Fault{}) }
 func (s *Server) Count() int                       { return s.h.Count() }
 func (s *Server) Requests() []Request              { return s.h.Requests() }
 func (s *Server) Reset()                           { s.h.Reset() }
+func (s *Server) Issued(token string) bool         { return s.h.Issued(token) }
 
 // Handler serves the fake contract; use it directly to mount the fake in
 // your own server (see cmd/fakejquants).
@@ -196,6 +198,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	for k, v := range fault.Header {
+		w.Header()[k] = v
+	}
 	switch {
 	case fault.Drop:
 		drop(w)
@@ -205,13 +210,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100")
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, `{"refreshToken":"trunc`)
-		w.(http.Flusher).Flush()
+		http.NewResponseController(w).Flush()
 		drop(w)
 		return
 	case fault.Body != "":
-		for k, v := range fault.Header {
-			w.Header()[k] = v
-		}
 		ct := fault.ContentType
 		if ct == "" {
 			ct = "text/html; charset=utf-8"
@@ -221,9 +223,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, fault.Body)
 		return
 	case fault.Status != 0:
-		for k, v := range fault.Header {
-			w.Header()[k] = v
-		}
 		writeJSON(w, fault.Status, map[string]string{"message": fault.Message})
 		return
 	}

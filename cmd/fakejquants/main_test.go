@@ -1,0 +1,107 @@
+//go:build !js
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jquants-auth/jquants-auth/auth"
+	"github.com/jquants-auth/jquants-auth/auth/authhttp"
+	"github.com/jquants-auth/jquants-auth/auth/authtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, outW, &stderr)
+		outW.Close()
+	}()
+
+	// The first line says where it listens.
+	lines := bufio.NewScanner(outR)
+	require.True(t, lines.Scan())
+	url, ok := strings.CutPrefix(lines.Text(), "fake J-Quants listening on ")
+	require.True(t, ok, lines.Text())
+	require.True(t, lines.Scan())
+	assert.Equal(t, "demo account: "+authtest.DemoMailAddress+" / "+authtest.DemoPassword, lines.Text())
+	go io.Copy(io.Discard, outR)
+
+	client := authhttp.NewClient(url)
+	creds, err := auth.NewCredentials(authtest.DemoMailAddress, authtest.DemoPassword)
+	require.NoError(t, err)
+	tok, err := client.AuthUser(t.Context(), creds)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(tok.Value, authtest.TokenPrefix))
+
+	creds.Password = "wrong-password"
+	_, err = client.AuthUser(t.Context(), creds)
+	assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
+
+	cancel()
+	require.NoError(t, <-done, "a cancelled run shuts down cleanly")
+	log := stderr.String()
+	assert.Equal(t, 2, strings.Count(log, "fakejquants: POST /v1/token/auth_user "), log)
+	assert.NotContains(t, log, authtest.DemoPassword, "the log never shows a password")
+	assert.NotContains(t, log, "wrong-password")
+	assert.NotContains(t, log, tok.Value)
+}
+
+func TestRunErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		is   error
+		text string
+	}{
+		{"help", []string{"-h"}, flag.ErrHelp, ""},
+		{"unknown flag", []string{"-port", "1"}, nil, "flag provided but not defined: -port"},
+		{"extra argument", []string{"serve"}, nil, `unexpected arguments: ["serve"]`},
+		{"bad address", []string{"-addr", "not an address"}, nil, "listen tcp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), tt.args, &stdout, &stderr)
+			require.Error(t, err)
+			if tt.is != nil {
+				assert.ErrorIs(t, err, tt.is)
+				assert.Contains(t, stderr.String(), "-addr")
+			} else {
+				assert.Contains(t, err.Error(), tt.text)
+			}
+			assert.Empty(t, stdout.String())
+		})
+	}
+}
