@@ -1,0 +1,92 @@
+package proxy_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jquants-auth/jquants-auth/auth"
+	"github.com/jquants-auth/jquants-auth/proxy"
+)
+
+// stubTransport answers every login with a fixed token, so the benchmarks
+// measure the handler alone.
+var stubTransport = transportFunc(func(context.Context, string, []byte) (auth.Answer, error) {
+	return auth.Answer{StatusCode: 200, Body: []byte(`{"refreshToken":"bench-token-0123456789abcdef"}`)}, nil
+})
+
+func benchHandler(b *testing.B, cfg proxy.Config) *proxy.Handler {
+	b.Helper()
+	cfg.Log = io.Discard
+	h, err := proxy.New(cfg, stubTransport)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+func benchServe(b *testing.B, h http.Handler, method, target, body string, header http.Header, want int) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(method, target, strings.NewReader(body))
+		for k, v := range header {
+			r.Header[k] = v
+		}
+		rr := httptest.NewRecorder()
+		h.ServeHTTP(rr, r)
+		if rr.Code != want {
+			b.Fatalf("status %d, want %d: %s", rr.Code, want, rr.Body)
+		}
+	}
+}
+
+var jsonHeader = http.Header{"Content-Type": {"application/json"}, "Origin": {allowedOrigin}}
+
+// BenchmarkLogin: a login that succeeds, CORS and all.
+func BenchmarkLogin(b *testing.B) {
+	benchServe(b, benchHandler(b, proxy.Config{}), http.MethodPost, auth.Path, demoBody, jsonHeader, http.StatusOK)
+}
+
+// BenchmarkLoginLimited: the same through a MemoryLimiter that allows it.
+func BenchmarkLoginLimited(b *testing.B) {
+	h := benchHandler(b, proxy.Config{Limiter: proxy.NewMemoryLimiter(1<<30, 0)})
+	benchServe(b, h, http.MethodPost, auth.Path, demoBody, jsonHeader, http.StatusOK)
+}
+
+// BenchmarkLoginParallel: concurrent logins.
+func BenchmarkLoginParallel(b *testing.B) {
+	h := benchHandler(b, proxy.Config{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := httptest.NewRequest(http.MethodPost, auth.Path, strings.NewReader(demoBody))
+			r.Header.Set("Content-Type", "application/json")
+			rr := httptest.NewRecorder()
+			h.ServeHTTP(rr, r)
+			if rr.Code != http.StatusOK {
+				b.Fatalf("status %d", rr.Code)
+			}
+		}
+	})
+}
+
+// BenchmarkInvalidBody: rejected before upstream (duplicate key).
+func BenchmarkInvalidBody(b *testing.B) {
+	body := `{"mailaddress":"a@b.c","mailaddress":"d@e.f","password":"p"}`
+	benchServe(b, benchHandler(b, proxy.Config{}), http.MethodPost, auth.Path, body, jsonHeader, http.StatusBadRequest)
+}
+
+// BenchmarkPreflight: an allowed CORS preflight.
+func BenchmarkPreflight(b *testing.B) {
+	header := http.Header{"Origin": {allowedOrigin}, "Access-Control-Request-Method": {"POST"}, "Access-Control-Request-Headers": {"content-type"}}
+	benchServe(b, benchHandler(b, proxy.Config{}), http.MethodOptions, auth.Path, "", header, http.StatusNoContent)
+}
+
+// BenchmarkNotFound: the cheapest refusal.
+func BenchmarkNotFound(b *testing.B) {
+	benchServe(b, benchHandler(b, proxy.Config{}), http.MethodGet, "/favicon.ico", "", nil, http.StatusNotFound)
+}
