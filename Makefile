@@ -17,13 +17,7 @@ build: web worker
 
 # web: the browser module (auth compiled to WASM) and wasm_exec.js into web/.
 web:
-	@# -gcflags=all=-l (no inlining): 6% smaller gzipped, which keeps the module in budget.
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -gcflags=all=-l -ldflags="-s -w" -o web/jquants-auth.wasm ./wasm
-	install -m 644 "$(GOROOT)/lib/wasm/wasm_exec.js" web/wasm_exec.js
-	@raw=$$(wc -c <web/jquants-auth.wasm); gz=$$(gzip -9c web/jquants-auth.wasm | wc -c); br=n/a; \
-	  if command -v brotli >/dev/null; then br=$$(brotli -c -q 11 web/jquants-auth.wasm | wc -c); fi; \
-	  echo "web: jquants-auth.wasm $$raw bytes, gzip -9 $$gz, brotli -q 11 $$br (budget: gzip -9 <= 1000000)"; \
-	  if (( gz > 1000000 )); then echo "web: jquants-auth.wasm is over its budget" >&2; exit 1; fi
+	bash scripts/build-web.sh
 
 # worker: the Cloudflare Worker bundle into build/ (wrangler dev runs this too).
 worker:
@@ -35,7 +29,7 @@ node_modules: package.json package-lock.json
 
 ## Tests ----------------------------------------------------------------
 
-test: lint cover test-go test-wasm
+test: node_modules lint cover test-go test-wasm
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "gofmt:"; echo "$$out"; exit 1; fi
@@ -50,6 +44,7 @@ test-go:
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) ./auth/...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) ./internal/jsfetch/... ./wasm/...
+	$(MAKE) --no-print-directory web && node --test wasm/jquants-auth.test.mjs
 
 # The auth packages' tests, with their statement coverage held at 85% or more.
 COVER_MIN := 85
@@ -74,11 +69,13 @@ bench:
 
 ## Running --------------------------------------------------------------
 
-demo:
-	@echo "demo: not yet"
+# The offline demo: fake J-Quants + wrangler dev; prints the URL and account.
+demo: node_modules
+	bash scripts/demo.sh
 
-dev:
-	@echo "dev: not yet"
+# wrangler dev against the real J-Quants API (its V1 was retired on 2026-06-01).
+dev: node_modules
+	npx wrangler dev
 
 clean:
 	rm -rf build web/*.wasm web/wasm_exec.js .wrangler coverage.out

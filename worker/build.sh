@@ -32,6 +32,8 @@ mkdir -p "$out"
 tmp="$(mktemp -d "${out}/.tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
+# wrangler serves web/ too: build the browser module into it first.
+bash scripts/build-web.sh
 GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$tmp/app.wasm" .
 cp "$assets/wasm_exec_go.js" "$tmp/wasm_exec.js"
 chmod 644 "$tmp/wasm_exec.js" # the module cache is read-only
