@@ -142,7 +142,9 @@ func (c *Client) retryAfter(err error, attempt int) (time.Duration, bool) {
 		if e.RetryAfter > 0 {
 			return min(e.RetryAfter, pick(c.MaxRetryAfter, DefaultMaxRetryAfter)), true
 		}
-	} else if !errors.As(err, new(*NetworkError)) {
+	} else if !errors.As(err, new(*NetworkError)) || errors.Is(err, context.DeadlineExceeded) {
+		// A transport's own timeout (fetch's AbortSignal.timeout can fire
+		// before Go's timer) ends the call like the context's would.
 		return 0, false
 	}
 	return jitter(backoff(pick(c.BaseBackoff, DefaultBaseBackoff), pick(c.MaxBackoff, DefaultMaxBackoff), attempt)), true

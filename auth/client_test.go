@@ -236,6 +236,16 @@ func TestClientRetries(t *testing.T) {
 	}
 }
 
+// A transport's own timeout (fetch's AbortSignal.timeout may fire before
+// Go's timer) ends the call: it is not retried, and its code is timeout.
+func TestClientTransportTimeoutNotRetried(t *testing.T) {
+	tr := &script{steps: []step{{err: fmt.Errorf("fetch: TimeoutError: %w", context.DeadlineExceeded)}}}
+	_, err := fastClient(tr).AuthUser(t.Context(), demoCreds(t))
+	assert.Equal(t, 1, tr.Calls())
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, auth.CodeTimeout, auth.Code(err))
+}
+
 func TestClientTooLargeMessage(t *testing.T) {
 	c := fastClient(&script{steps: []step{{ans: auth.Answer{StatusCode: 200}, err: auth.ErrAnswerTooLarge}}})
 	_, err := c.AuthUser(t.Context(), demoCreds(t))

@@ -115,8 +115,10 @@ func New(cfg Config, upstream auth.Transport) (*Handler, error) {
 		AllowOriginVaryRequestFunc: func(r *http.Request, origin string) (bool, []string) {
 			return h.originAllowed(r, origin), nil
 		},
-		AllowedMethods:       []string{http.MethodPost},
-		AllowedHeaders:       []string{"Content-Type"},
+		AllowedMethods: []string{http.MethodPost},
+		AllowedHeaders: []string{"Content-Type"},
+		// A page can read Retry-After on a 429 only when it is exposed.
+		ExposedHeaders:       []string{"Retry-After"},
 		MaxAge:               PreflightMaxAge,
 		OptionsSuccessStatus: http.StatusNoContent,
 	})

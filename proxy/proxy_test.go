@@ -161,7 +161,7 @@ func TestHandler(t *testing.T) {
 	require.Len(t, over4K, proxy.MaxBodyBytes+1)
 
 	withSecret := func(format string) string { return strings.ReplaceAll(format, "SECRET", secretPassword) }
-	allowedHdr := map[string]string{"Access-Control-Allow-Origin": allowedOrigin, "Vary": "Origin"}
+	allowedHdr := map[string]string{"Access-Control-Allow-Origin": allowedOrigin, "Vary": "Origin", "Access-Control-Expose-Headers": "Retry-After"}
 	noCORS := []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age"}
 	preflight := func(origin, method, headers string) http.Header {
 		h := http.Header{"Origin": {origin}, "Access-Control-Request-Method": {method}}
