@@ -160,15 +160,16 @@ func (c *call) init(body []byte) js.Value {
 }
 
 // settled is a promise's outcome.
-type settled struct {
-	value js.Value
-	ok    bool
-}
-
-// await waits for p (any value; Promise.resolve adopts it) to settle or for
-// the context to end, in which case it aborts the fetch. The callbacks are
-// released once p settles, even after await has given up on it.
-func (c *call) await(p js.Value) (js.Value, error) {
+// Settle waits for p (any value; Promise.resolve adopts it) to settle or for
+// ctx to end. ok reports fulfilment; v is the value or the rejection reason.
+// The callbacks are released once p settles, even after Settle has given up
+// on it, so nothing is kept per call. Call it from a goroutine, never inside
+// a js.FuncOf callback.
+func Settle(ctx context.Context, p js.Value) (v js.Value, ok bool, err error) {
+	type settled struct {
+		value js.Value
+		ok    bool
+	}
 	ch := make(chan settled, 1)
 	var onValue, onReason js.Func
 	settle := func(ok bool, args []js.Value) any {
@@ -186,14 +187,24 @@ func (c *call) await(p js.Value) (js.Value, error) {
 	js.Global().Get("Promise").Call("resolve", p).Call("then", onValue, onReason)
 	select {
 	case s := <-ch:
-		if s.ok {
-			return s.value, nil
-		}
-		return js.Undefined(), c.rejected(s.value)
-	case <-c.ctx.Done():
-		c.abort()
-		return js.Undefined(), c.ctx.Err()
+		return s.value, s.ok, nil
+	case <-ctx.Done():
+		return js.Undefined(), false, ctx.Err()
 	}
+}
+
+// await waits for p to settle or for the context to end, in which case it
+// aborts the fetch.
+func (c *call) await(p js.Value) (js.Value, error) {
+	v, ok, err := Settle(c.ctx, p)
+	switch {
+	case err != nil:
+		c.abort()
+		return js.Undefined(), err
+	case !ok:
+		return js.Undefined(), c.rejected(v)
+	}
+	return v, nil
 }
 
 // rejected turns a rejection reason into an error.

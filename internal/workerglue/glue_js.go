@@ -8,44 +8,23 @@ import (
 	"io"
 	"net/http"
 	"syscall/js"
+
+	"github.com/jquants-auth/jquants-auth/internal/jsfetch"
 )
 
-// Await waits for the promise p to settle or ctx to end. Both callbacks are
-// released when p settles, so nothing is kept per call. Call it from a
-// goroutine, never inside a js.FuncOf callback.
+// Await waits for the promise p to be fulfilled; a rejection is an error.
 func Await(ctx context.Context, p js.Value) (js.Value, error) {
-	type settled struct {
-		v  js.Value
-		ok bool
+	v, ok, err := jsfetch.Settle(ctx, p)
+	switch {
+	case err != nil:
+		return js.Undefined(), err
+	case !ok:
+		return js.Undefined(), errors.New("workerglue: promise rejected: " + describe(v))
 	}
-	ch := make(chan settled, 1)
-	var onValue, onReason js.Func
-	settle := func(ok bool, args []js.Value) any {
-		onValue.Release()
-		onReason.Release()
-		v := js.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		ch <- settled{v, ok}
-		return nil
-	}
-	onValue = js.FuncOf(func(_ js.Value, a []js.Value) any { return settle(true, a) })
-	onReason = js.FuncOf(func(_ js.Value, a []js.Value) any { return settle(false, a) })
-	promise.Call("resolve", p).Call("then", onValue, onReason)
-	select {
-	case s := <-ch:
-		if !s.ok {
-			return js.Undefined(), errors.New("workerglue: promise rejected: " + describe(s.v))
-		}
-		return s.v, nil
-	case <-ctx.Done():
-		return js.Undefined(), ctx.Err()
-	}
+	return v, nil
 }
 
 var (
-	promise    = js.Global().Get("Promise")
 	uint8Array = js.Global().Get("Uint8Array")
 	object     = js.Global().Get("Object")
 )
@@ -106,6 +85,7 @@ func (r *BodyReader) Read(p []byte) (int, error) {
 
 // Close cancels the stream if it was not read to the end.
 func (r *BodyReader) Close() error {
+	r.buf = nil
 	if !r.done {
 		r.done = true
 		target := r.reader
