@@ -104,6 +104,9 @@ func TestHandlerContract(t *testing.T) {
 			assert.True(t, strings.HasPrefix(tok, authtest.TokenPrefix))
 			assert.Len(t, tok, len(authtest.TokenPrefix)+48)
 			assert.True(t, h.Issued(tok))
+			mail, issued := h.IssuedTo(tok)
+			assert.True(t, issued)
+			assert.Equal(t, h.Requests()[0].MailAddress, mail, "issued to the account that logged in")
 			// The client decodes it.
 			got, err := auth.DecodeAnswer(auth.Answer{StatusCode: w.Code, Header: auth.Header(w.Header()), Body: w.Body.Bytes()}, time.Now())
 			require.NoError(t, err)
@@ -149,6 +152,8 @@ func TestHandlerTokensDiffer(t *testing.T) {
 	assert.Len(t, seen, 20)
 	assert.False(t, h.Issued(authtest.TokenPrefix+"0000"))
 	assert.False(t, h.Issued(""))
+	_, issued := h.IssuedTo("")
+	assert.False(t, issued)
 }
 
 func TestHandlerAddAccountReplaces(t *testing.T) {

@@ -110,12 +110,12 @@ type Handler struct {
 	accounts map[string]string
 	fault    Fault
 	requests []Request
-	tokens   map[string]bool
+	tokens   map[string]string // token → the mail address it was issued to
 }
 
 // NewHandler returns a handler with the demo account.
 func NewHandler() *Handler {
-	h := &Handler{accounts: map[string]string{}, tokens: map[string]bool{}}
+	h := &Handler{accounts: map[string]string{}, tokens: map[string]string{}}
 	h.AddAccount(DemoMailAddress, DemoPassword)
 	return h
 }
@@ -152,14 +152,23 @@ func (h *Handler) Requests() []Request {
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.requests, h.fault, h.tokens = nil, Fault{}, map[string]bool{}
+	h.requests, h.fault, h.tokens = nil, Fault{}, map[string]string{}
 }
 
 // Issued reports whether token was issued by this handler.
 func (h *Handler) Issued(token string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.tokens[token]
+	_, ok := h.tokens[token]
+	return ok
+}
+
+// IssuedTo returns the mail address token was issued to, if this handler issued it.
+func (h *Handler) IssuedTo(token string) (mail string, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	mail, ok = h.tokens[token]
+	return mail, ok
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +249,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		tok := newToken()
 		h.mu.Lock()
-		h.tokens[tok] = true
+		h.tokens[tok] = mail
 		h.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]string{"refreshToken": tok})
 	}
