@@ -58,6 +58,8 @@ fuzz:
 	@for target in \
 	  ./auth:FuzzDecodeAnswer \
 	  ./auth:FuzzCredentials \
+	  ./proxy:FuzzParseBody \
+	  ./proxy:FuzzAppendJSONString \
 	; do \
 	  pkg=$${target%%:*}; name=$${target#*:}; \
 	  echo "fuzz: $$name in $$pkg for $(or $(FUZZTIME),60s)"; \
@@ -65,7 +67,9 @@ fuzz:
 	done
 
 bench:
-	@echo "bench: not yet"
+	@# Not part of `make test`: minutes long, and its timings are best-of-rounds on a noisy machine.
+	$(MAKE) --no-print-directory node_modules web
+	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
 
 ## Running --------------------------------------------------------------
 

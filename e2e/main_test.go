@@ -65,6 +65,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	// No password, and no token outside its own answer, in any answer or log.
+	if scanSecrets(os.Stdout, map[string]string{"shared worker": worker.Log()}) > 0 && code == 0 {
+		code = 1
+	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "--- wrangler dev log ---\n%s\n", tail(worker.Log(), 80))
 	}

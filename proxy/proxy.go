@@ -152,6 +152,14 @@ func (h *Handler) UpstreamTimeout() time.Duration { return h.c.timeout }
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &recorder{ResponseWriter: w}
+	// Close the body when done, as net/http's server does. In the Worker
+	// nothing else does, and closing cancels what the handler left unread:
+	// without it a refused upload (413 on its Content-Length, say) is still
+	// read to the end before the answer leaves (wrangler dev drains every
+	// unused body).
+	if r.Body != nil {
+		defer r.Body.Close()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			rw.detail = "panic: " + describePanic(p)
