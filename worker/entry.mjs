@@ -2,10 +2,11 @@
 //
 // syumai's default entry starts a fresh Go instance for every request (~5 ms and
 // ~5 MiB each). This entry instantiates the Go module ONCE per isolate and hands
-// every request to that same instance via binding.handleRequest.
+// every request to that same instance via binding.serveRequest (see serve()
+// below; syumai's binding.handleRequest when the Go side has no serveRequest).
 //
 // Contract with the Go side (main.go):
-//   workers.ServeNonBlock(h); workers.Ready(); select {}
+//   workers.ServeNonBlock(h); workerglue.Serve(binding, h); workers.Ready(); select {}
 // i.e. never wait on workers.Done() (that would exit after the first response).
 // The Go side may check `context.singleInstance` (true here, undefined under
 // syumai's entry) to choose between `select {}` and `<-workers.Done()`.
@@ -28,7 +29,7 @@
 //     workerd drops the timer and a request waiting only on it hangs ("code had
 //     hung and would never generate a response"). handOffTimers() below re-arms
 //     pending Go timeouts in another in-flight request's context when a
-//     request's handleRequest promise settles (i.e. when its headers are ready;
+//     request's serveRequest promise settles (i.e. when its headers are ready;
 //     a Go timer armed while a long body is still streaming is not covered).
 import "./wasm_exec.js";
 import { connect } from "cloudflare:sockets";
@@ -180,7 +181,7 @@ async function fetch(req, env, ctx) {
     state.pending.add(reject);
     let p;
     try {
-      p = state.binding.handleRequest(req);
+      p = serve(state.binding, req);
     } catch (e) {
       // The Go program exited during this call (panic) or before it.
       state.died(e);
@@ -190,6 +191,38 @@ async function fetch(req, env, ctx) {
     }
     p.then(resolve, rej).finally(settle);
   });
+}
+
+// serve hands req to Go. binding.serveRequest (internal/workerglue.Serve)
+// takes the request apart here and the answer back in two strings and a
+// Uint8Array: every JS object or string Go holds costs it an allocation, a
+// finalizer and a call back into JS, and syumai's handleRequest needs dozens.
+function serve(binding, req) {
+  if (typeof binding.serveRequest !== "function") return binding.handleRequest(req);
+  let headers = "";
+  for (const [name, value] of req.headers) headers += `${name}\n${value}\n`;
+  let resolve, reject;
+  const p = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const respond = (status, head, body) => {
+    try {
+      resolve(toResponse(status, head, body));
+    } catch (e) {
+      reject(e);
+    }
+  };
+  binding.serveRequest(req.method, req.url, headers, req.body, respond, reject);
+  return p;
+}
+
+// toResponse: head is the status text, then "\nname\nvalue" per header value.
+function toResponse(status, head, body) {
+  const parts = head.split("\n");
+  const headers = new Headers();
+  for (let i = 1; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
+  return new Response(body, { status, statusText: parts[0], headers });
 }
 
 export default { fetch };

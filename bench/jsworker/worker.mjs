@@ -1,0 +1,479 @@
+// The yardstick for `make bench`: the proxy's contract (proxy/ package) in
+// plain JavaScript on the same workerd. Not shipped; kept only to measure the
+// Go Worker against, so it does the same work per request:
+//   * one fixed upstream, checked once per isolate like proxy.New does
+//     (https, or http to a loopback host; no path, query or user info);
+//     redirects are never followed (the password must not go elsewhere);
+//   * exact-origin CORS: the configured origins, normalised, plus the
+//     Worker's own; other origins 403 on every method; preflights as rs/cors;
+//   * the same checks in the same order: config, path (404), Origin (403),
+//     preflight (204), method (405), Content-Type (415), size (413), body
+//     (400: UTF-8, JSON object, duplicate fields, string fields,
+//     auth.NewCredentials' rules), rate limit (429, when on and bound);
+//   * Cache-Control: no-store and X-Content-Type-Options: nosniff on every
+//     answer; an upstream timeout (AbortSignal.timeout) answering 504; an
+//     upstream answer of at most 64 KiB; J-Quants' statuses mapped as
+//     auth.DecodeAnswer + proxy.answer do;
+//   * one log line per request through console.log, like the Go proxy's.
+const PATH = "/v1/token/auth_user";
+const MAX_BODY = 4 << 10;
+const MAX_ANSWER = 64 << 10;
+const MAX_MESSAGE = 512;
+const DEFAULT_BASE = "https://api.jquants.com";
+const DEFAULT_ORIGINS = "http://localhost:8787,http://127.0.0.1:8787";
+const DEFAULT_TIMEOUT_MS = 10000;
+const MAX_TIMEOUT_MS = 5 * 60 * 1000;
+const RETRY_AFTER = "60";
+const UPSTREAM = "the J-Quants API";
+const ALLOW = "OPTIONS, POST";
+const enc = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+// ---- configuration, compiled once per env object (proxy.New) -------------
+
+const compiledFor = new WeakMap();
+
+function config(env) {
+  let c = compiledFor.get(env);
+  if (c === undefined) {
+    c = compile(env);
+    compiledFor.set(env, c);
+    if (c.error) console.log(`jquants-auth: configuration error: ${c.error}`);
+  }
+  return c;
+}
+
+function compile(env) {
+  const errs = [];
+  const c = { url: "", origins: new Set(), timeoutMs: DEFAULT_TIMEOUT_MS, timeoutText: "10s", limiter: null, error: "" };
+  const base = checkBaseURL(String(env.JQUANTS_API_BASE_URL ?? "").trim(), errs);
+  c.url = base + PATH;
+
+  const list = String(env.ALLOWED_ORIGINS ?? "").trim();
+  const origins = list === "" ? DEFAULT_ORIGINS.split(",") : list.toLowerCase() === "none" ? [] : list.split(",");
+  for (const o of origins) {
+    if (o.trim() === "") continue;
+    const n = normalizeOrigin(o, errs);
+    if (n) c.origins.add(n);
+  }
+
+  const t = String(env.UPSTREAM_TIMEOUT ?? "").trim();
+  if (t !== "") {
+    const ms = parseGoDuration(t);
+    if (!(ms > 0)) errs.push(`UPSTREAM_TIMEOUT=${JSON.stringify(t)}: want a positive Go duration such as "10s"`);
+    else if (ms > MAX_TIMEOUT_MS) errs.push(`UpstreamTimeout (UPSTREAM_TIMEOUT) ${t}: want more than 0 and at most 5m0s`);
+    else {
+      c.timeoutMs = ms;
+      c.timeoutText = t;
+    }
+  }
+
+  const rl = String(env.LOGIN_RATE_LIMIT ?? "").trim().toLowerCase();
+  if (rl !== "" && rl !== "on" && rl !== "off") errs.push(`LOGIN_RATE_LIMIT=${JSON.stringify(rl)}: want "on" or "off"`);
+  if (rl !== "off" && env.LOGIN_LIMITER && typeof env.LOGIN_LIMITER.limit === "function") c.limiter = env.LOGIN_LIMITER;
+  c.error = errs.join("; ");
+  return c;
+}
+
+function checkBaseURL(s, errs) {
+  if (s === "") return DEFAULT_BASE;
+  const bad = (why) => {
+    errs.push(`BaseURL (JQUANTS_API_BASE_URL) ${why}`);
+    return DEFAULT_BASE;
+  };
+  let u;
+  try {
+    u = new URL(s);
+  } catch {
+    return bad("is not a URL");
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") return bad("must start with https:// (or http:// for a loopback host)");
+  if (u.host === "") return bad("has no host");
+  if (u.username !== "" || u.password !== "" || s.includes("@")) return bad("must not contain user info");
+  if (s.includes("?") || s.includes("#")) return bad("must not have a query or fragment");
+  if (u.pathname !== "/") return bad(`must not have a path (the proxy appends ${PATH})`);
+  if (u.protocol === "http:" && !isLoopback(u.hostname)) return bad("must use https unless the host is loopback (localhost, 127.0.0.1, ::1)");
+  return `${u.protocol}//${u.host}`;
+}
+
+function isLoopback(host) {
+  return host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "[::1]";
+}
+
+function normalizeOrigin(o, errs) {
+  let s = o.trim().toLowerCase();
+  if (s.endsWith("/")) s = s.slice(0, -1);
+  const bad = (why) => {
+    errs.push(`allowed origin ${JSON.stringify(o)} (ALLOWED_ORIGINS) ${why}`);
+    return "";
+  };
+  if (s.includes("*")) return bad("has a wildcard: list exact origins");
+  const m = /^(https?):\/\/([^/?#@\s]+)$/.exec(s);
+  if (!m) return bad("must be scheme://host[:port] with nothing else");
+  let host = m[2];
+  if ((m[1] === "http" && host.endsWith(":80")) || (m[1] === "https" && host.endsWith(":443"))) host = host.slice(0, host.lastIndexOf(":"));
+  else if (host.endsWith(":")) return bad("has an empty port");
+  return `${m[1]}://${host}`;
+}
+
+// parseGoDuration parses Go's time.ParseDuration syntax into milliseconds (NaN if invalid).
+const UNIT_MS = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+function parseGoDuration(s) {
+  let sign = 1;
+  if (s[0] === "-" || s[0] === "+") {
+    if (s[0] === "-") sign = -1;
+    s = s.slice(1);
+  }
+  if (s === "0") return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  let ms = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) return NaN;
+    ms += Number(m[1]) * UNIT_MS[m[2]];
+    pos = re.lastIndex;
+  }
+  return pos === 0 ? NaN : sign * ms;
+}
+
+// ---- answers (proxy/respond.go) -------------------------------------------
+
+function json(status, body, headers) {
+  headers["Content-Type"] = "application/json; charset=utf-8";
+  headers["Cache-Control"] = "no-store";
+  headers["X-Content-Type-Options"] = "nosniff";
+  if (headers.Vary === undefined) headers.Vary = "Origin";
+  return new Response(body, { status, headers });
+}
+
+function fail(log, status, code, message, headers = {}) {
+  log.status = status;
+  log.code = code;
+  return json(status, JSON.stringify({ message, code }), headers);
+}
+
+// ---- the handler (proxy/proxy.go) -----------------------------------------
+
+async function serve(request, env, log) {
+  const c = config(env);
+  if (c.error) {
+    log.detail = c.error;
+    return fail(log, 500, "misconfigured", `the proxy is misconfigured: ${c.error}`);
+  }
+  const url = new URL(request.url);
+  if (url.pathname !== PATH) return fail(log, 404, "not_found", `not found: the proxy serves only POST ${PATH}`);
+
+  const origin = request.headers.get("Origin");
+  const allowed = origin === null || originAllowed(c, url, request, origin);
+  if (!allowed) return fail(log, 403, "origin_not_allowed", "this origin may not use the proxy: add it to ALLOWED_ORIGINS");
+
+  const method = request.method;
+  if (method === "OPTIONS" && request.headers.has("Access-Control-Request-Method")) return preflight(request, origin, log);
+  // rs/cors' actual-request headers: Vary always, Allow-Origin for allowed methods.
+  const headers = { Vary: "Origin" };
+  if (origin !== null && (method === "POST" || method === "OPTIONS")) {
+    headers["Access-Control-Allow-Origin"] = origin;
+    headers["Access-Control-Expose-Headers"] = "Retry-After"; // a page reads it on a 429
+  }
+  if (method === "OPTIONS") {
+    log.status = 204;
+    headers.Allow = ALLOW;
+    headers["Cache-Control"] = "no-store";
+    headers["X-Content-Type-Options"] = "nosniff";
+    return new Response(null, { status: 204, headers });
+  }
+  if (method !== "POST") {
+    headers.Allow = ALLOW;
+    return fail(log, 405, "method_not_allowed", "method not allowed: use POST", headers);
+  }
+
+  if (!isJSONType(request.headers.get("Content-Type"))) {
+    return fail(log, 415, "unsupported_media_type", "the body must be sent as Content-Type: application/json", headers);
+  }
+  const tooLarge = () => fail(log, 413, "body_too_large", "the body is larger than 4 KiB", headers);
+  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY) return tooLarge();
+  const raw = await readAtMost(request.body, MAX_BODY);
+  if (raw === null) return tooLarge();
+
+  const input = parseBody(raw);
+  if (typeof input === "string") return fail(log, 400, "invalid_input", input, headers);
+  const mail = input.mailaddress.trim();
+  const problem = checkCredentials(mail, input.password);
+  if (problem) return fail(log, 400, "invalid_input", problem, headers);
+
+  if (c.limiter) {
+    try {
+      const { success } = await c.limiter.limit({ key: request.headers.get("CF-Connecting-IP")?.trim() ?? "" });
+      if (!success) {
+        headers["Retry-After"] = RETRY_AFTER;
+        return fail(log, 429, "rate_limited", `too many login attempts from this address: try again in ${RETRY_AFTER} seconds`, headers);
+      }
+    } catch (e) {
+      console.log(`proxy: limiter failed, letting the login through detail=${JSON.stringify(String(e))}`);
+    }
+  }
+  return forward(c, mail, input.password, headers, log);
+}
+
+function originAllowed(c, url, request, origin) {
+  if (c.origins.has(origin)) return true;
+  const i = origin.indexOf("://");
+  if (i < 0) return false;
+  const host = request.headers.get("Host") ?? url.host;
+  return origin.slice(0, i) + ":" === url.protocol && i + 3 < origin.length && origin.slice(i + 3).toLowerCase() === host.toLowerCase();
+}
+
+function preflight(request, origin, log) {
+  log.status = 204;
+  const headers = {
+    Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+  };
+  const method = request.headers.get("Access-Control-Request-Method");
+  const asked = request.headers.get("Access-Control-Request-Headers");
+  const headersOK = asked === null || asked.split(",").every((h) => ["", "content-type", "origin"].includes(h.trim().toLowerCase()));
+  if (origin !== null && (method === "POST" || method === "OPTIONS") && headersOK) {
+    headers["Access-Control-Allow-Origin"] = origin;
+    headers["Access-Control-Allow-Methods"] = method;
+    if (asked) headers["Access-Control-Allow-Headers"] = asked;
+    headers["Access-Control-Max-Age"] = "600";
+  }
+  return new Response(null, { status: 204, headers });
+}
+
+// isJSONType: application/json, with no charset but utf-8 (mime.ParseMediaType).
+function isJSONType(v) {
+  if (v === null || v.includes(",")) return false; // several Content-Type values
+  const parts = v.split(";");
+  if (parts[0].trim().toLowerCase() !== "application/json") return false;
+  for (const p of parts.slice(1)) {
+    const eq = p.indexOf("=");
+    if (eq <= 0) return false;
+    const key = p.slice(0, eq).trim().toLowerCase();
+    let value = p.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    if (key === "charset" && value.toLowerCase() !== "utf-8") return false;
+  }
+  return true;
+}
+
+// readAtMost returns the body bytes, or null when there are more than max.
+async function readAtMost(stream, max) {
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const ch of chunks) {
+    out.set(ch, off);
+    off += ch.byteLength;
+  }
+  return out;
+}
+
+const SHAPE = "the body must be a JSON object with string fields mailaddress and password";
+
+// parseBody returns {mailaddress, password} or a message (proxy.parseBody).
+function parseBody(raw) {
+  let text;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    return "the body is not valid UTF-8";
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return "the body is not valid JSON";
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return SHAPE;
+  const dup = duplicateKey(text);
+  if (dup !== null) {
+    return dup === "mailaddress" || dup === "password" ? `the field ${dup} appears twice` : "a field appears twice in the body";
+  }
+  for (const key of ["mailaddress", "password"]) {
+    if (!Object.hasOwn(body, key)) return `the field ${key} is missing`;
+    if (typeof body[key] !== "string") return `the field ${key} must be a string`;
+  }
+  return body;
+}
+
+// duplicateKey returns the first key that appears twice in the top-level
+// object of text (valid JSON), or null. JSON.parse keeps only the last.
+function duplicateKey(text) {
+  const seen = new Set();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1));
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      depth++;
+      expectKey = depth === 1;
+    } else if (ch === 0x7d || ch === 0x5d) {
+      depth--;
+    } else if (ch === 0x2c /* , */ && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return null;
+}
+
+// checkCredentials: auth.NewCredentials' rules (mail already trimmed).
+function checkCredentials(mail, password) {
+  if (mail === "") return "mailaddress is required";
+  if (enc.encode(mail).byteLength > 254) return "mailaddress is longer than 254 bytes";
+  if (/[\s\p{Cc}]/u.test(mail)) return "mailaddress must not contain white space or control characters";
+  const at = mail.indexOf("@");
+  if (at < 0 || mail.indexOf("@", at + 1) >= 0) return "mailaddress must contain exactly one @";
+  if (at === 0) return "mailaddress needs a name before the @";
+  if (at === mail.length - 1) return "mailaddress needs a domain after the @";
+  if (password === "") return "password is required";
+  if (enc.encode(password).byteLength > 1024) return "password is longer than 1024 bytes";
+  return "";
+}
+
+async function forward(c, mailaddress, password, headers, log) {
+  let upstream;
+  try {
+    upstream = await fetch(c.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: enc.encode(JSON.stringify({ mailaddress, password })),
+      redirect: "manual",
+      signal: AbortSignal.timeout(c.timeoutMs),
+    });
+  } catch (e) {
+    log.detail = String(e?.message ?? e);
+    if (e?.name === "TimeoutError") return fail(log, 504, "timeout", `no answer from the J-Quants API within ${c.timeoutText}`, headers);
+    return fail(log, 502, "upstream_unreachable", `could not reach ${UPSTREAM}, or it closed the connection without answering`, headers);
+  }
+  const status = upstream.status;
+  const tooLarge = () => fail(log, 502, "upstream_error", `${UPSTREAM} answered with a body larger than 64 KiB`, headers);
+  if (Number(upstream.headers.get("Content-Length") ?? 0) > MAX_ANSWER) {
+    upstream.body?.cancel().catch(() => {});
+    return tooLarge();
+  }
+  let raw;
+  try {
+    raw = await readAtMost(upstream.body, MAX_ANSWER);
+  } catch (e) {
+    log.detail = String(e?.message ?? e);
+    if (e?.name === "TimeoutError") return fail(log, 504, "timeout", `no answer from the J-Quants API within ${c.timeoutText}`, headers);
+    return fail(log, 502, "upstream_error", `${UPSTREAM}'s answer (status ${status}) was cut off or could not be read`, headers);
+  }
+  if (raw === null) return tooLarge();
+  const text = new TextDecoder().decode(raw);
+  let answer;
+  try {
+    answer = text.trimStart().startsWith("{") ? JSON.parse(text) : undefined;
+  } catch {
+    answer = undefined;
+  }
+  if (status === 200) {
+    const tok = answer?.refreshToken;
+    if (typeof tok === "string" && tok !== "") {
+      log.status = 200;
+      return json(200, JSON.stringify({ refreshToken: tok }), headers);
+    }
+    const why = answer === undefined ? "the answer is not a JSON object" : "the answer has no refreshToken";
+    return fail(log, 502, "upstream_error", `${UPSTREAM} answered 200 without a usable refresh token: ${why}`, headers);
+  }
+  log.detail = `upstream status ${status}`;
+  const message = typeof answer?.message === "string" ? truncateUTF8(answer.message, MAX_MESSAGE) : "";
+  const retryAfter = parseRetryAfter(upstream.headers.get("Retry-After"));
+  const pass = (st, code, fallback) => fail(log, st, code, message || fallback, headers);
+  switch (status) {
+    case 400:
+      return pass(400, "invalid_credentials", `${UPSTREAM} rejected the mail address or password`);
+    case 403:
+      return pass(403, "forbidden", `${UPSTREAM} refused the request`);
+    case 500:
+      return pass(500, "upstream_error", `${UPSTREAM} failed; try again later`);
+    case 429: {
+      const ra = retryAfter ?? RETRY_AFTER;
+      headers["Retry-After"] = ra;
+      return pass(429, "rate_limited", `${UPSTREAM} is rate limiting logins: try again in ${ra} seconds`);
+    }
+    case 404:
+      return fail(log, 502, "endpoint_gone", `J-Quants retired its V1 API, ${PATH} included, on 2026-06-01 (it answered 404)`, headers);
+    default:
+      if (retryAfter !== null) headers["Retry-After"] = retryAfter;
+      return fail(log, 502, "upstream_error", `${UPSTREAM} answered with unexpected status ${status}`, headers);
+  }
+}
+
+// parseRetryAfter: whole seconds (rounded up, at least 1) of a delay up to 24 h, or null.
+function parseRetryAfter(v) {
+  if (v === null) return null;
+  v = v.trim();
+  let ms;
+  if (/^\d+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) return null;
+    ms = t - Date.now();
+  }
+  if (!(ms > 0) || ms > 24 * 3600 * 1000) return null;
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
+function truncateUTF8(s, n) {
+  const b = enc.encode(s);
+  if (b.byteLength <= n) return s;
+  let end = n;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(b.subarray(0, end));
+}
+
+const cut = (s, n) => (s.length <= n ? s : `${s.slice(0, n)}…`);
+
+export default {
+  async fetch(request, env) {
+    const start = performance.now();
+    const log = { status: 200, code: "", detail: "" };
+    let response;
+    try {
+      response = await serve(request, env, log);
+    } catch (e) {
+      log.detail = `panic: ${String(e?.message ?? e)}`;
+      response = fail(log, 500, "internal", "internal error in the proxy");
+    }
+    // Cancel what was left unread, as the Go proxy closes the body: a
+    // refused upload is then not read to the end before the answer leaves.
+    if (request.body !== null && !request.bodyUsed) request.body.cancel().catch(() => {});
+    // One line per request, as proxy.Handler.logRequest writes it.
+    const origin = request.headers.get("Origin");
+    let line = `proxy: method=${request.method} path=${JSON.stringify(cut(new URL(request.url).pathname, 200))} status=${log.status} duration=${(performance.now() - start).toFixed(3)}ms`;
+    if (origin !== null) line += ` origin=${JSON.stringify(cut(origin, 200))}`;
+    if (log.code) line += ` code=${log.code}`;
+    if (log.detail) line += ` detail=${JSON.stringify(cut(log.detail, 300))}`;
+    console.log(line);
+    return response;
+  },
+};
