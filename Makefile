@@ -7,7 +7,7 @@ GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: all build web worker test test-go test-wasm lint cover fuzz bench demo dev run clean
+.PHONY: all build web worker test test-go test-e2e test-wasm lint cover fuzz bench demo dev run clean
 
 all: build
 
@@ -29,16 +29,25 @@ node_modules: package.json package-lock.json
 
 ## Tests ----------------------------------------------------------------
 
-test: node_modules lint cover test-go test-wasm
+test: node_modules lint cover test-go test-wasm test-e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
-# Everything but auth/..., whose tests the cover target runs.
+# Everything but auth/... (the cover target runs those) and e2e/ (test-e2e).
 test-go:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/auth')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/auth' -e '/e2e')
+
+# The real parts together: the fake J-Quants, wrangler dev (workerd) and
+# Chromium. The full log goes to testdata-out/e2e.log; the counts are printed.
+test-e2e:
+	@mkdir -p testdata-out
+	@echo "go test -count=1 -v ./e2e  (log: testdata-out/e2e.log)"
+	@rc=0; $(GO) test -count=1 -v ./e2e >testdata-out/e2e.log 2>&1 || rc=$$?; \
+	  grep -E '^(--- FAIL|ok |FAIL|reliability:|secrets:)|isolation:|rate limit|testdata-out/screenshots' testdata-out/e2e.log || true; \
+	  if ((rc)); then tail -150 testdata-out/e2e.log; fi; exit $$rc
 
 # The auth core ships inside WASM: run its tests there too, under Node.
 test-wasm:
