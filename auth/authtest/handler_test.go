@@ -51,6 +51,10 @@ func TestConstants(t *testing.T) {
 	assert.Equal(t, "demo@example.com", authtest.DemoMailAddress)
 	assert.NotEmpty(t, authtest.DemoPassword)
 	assert.Equal(t, "fake-refresh-token-", authtest.TokenPrefix)
+	assert.Equal(t, "fake-id-token-", authtest.IDTokenPrefix)
+	assert.Equal(t, "'refreshtoken' is incorrect.", authtest.MessageRefreshIncorrect)
+	assert.Equal(t, "/v1/token/auth_refresh", authtest.RefreshPath)
+	assert.Equal(t, "[REDACTED]", authtest.Redacted)
 	_, err := auth.NewCredentials(authtest.DemoMailAddress, authtest.DemoPassword)
 	assert.NoError(t, err, "the demo account passes the client's checks")
 }
@@ -80,7 +84,8 @@ func TestHandlerContract(t *testing.T) {
 		{"array", http.MethodPost, auth.Path, `[]`, 400, message(authtest.MessageIncorrect)},
 		{"GET", http.MethodGet, auth.Path, ``, 403, message(authtest.MessageForbidden)},
 		{"PUT", http.MethodPut, auth.Path, loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 403, message(authtest.MessageForbidden)},
-		{"other path", http.MethodPost, "/v1/token/auth_refresh", loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 404, message("Not Found")},
+		{"other path", http.MethodPost, "/v1/token/auth_users", loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 404, message("Not Found")},
+		{"auth_refresh does not log in", http.MethodPost, authtest.RefreshPath, loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 400, message(authtest.MessageRefreshIncorrect)},
 		{"V2 path", http.MethodGet, "/v2/token/auth_user", ``, 404, message("Not Found")},
 		{"trailing slash", http.MethodPost, auth.Path + "/", loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 404, message("Not Found")},
 	}

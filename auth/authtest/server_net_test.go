@@ -231,3 +231,148 @@ func TestServerConcurrentLogins(t *testing.T) {
 	assert.Len(t, seen, n)
 	assert.Equal(t, n, srv.Count())
 }
+
+// refresh posts to srv's auth_refresh with token in the query and no body,
+// as a J-Quants client does.
+func refresh(t *testing.T, ctx context.Context, url, token string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+refreshTarget(token), nil)
+	require.NoError(t, err)
+	return http.DefaultClient.Do(req)
+}
+
+func TestServerRefresh(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	clk := newClock()
+	srv.SetClock(clk.Now)
+	srv.AddAccount("user@example.com", secret)
+	resp, err := post(t, t.Context(), srv.URL, loginBody("user@example.com", secret))
+	require.NoError(t, err)
+	var ok map[string]string
+	require.NoError(t, json.Unmarshal([]byte(readAll(t, resp)), &ok))
+	tok := ok["refreshToken"]
+	mail, issued := srv.IssuedTo(tok)
+	assert.True(t, issued)
+	assert.Equal(t, "user@example.com", mail)
+
+	resp, err = refresh(t, t.Context(), srv.URL, tok)
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	ok = nil
+	require.NoError(t, json.Unmarshal([]byte(readAll(t, resp)), &ok))
+	id := ok["idToken"]
+	assert.True(t, strings.HasPrefix(id, authtest.IDTokenPrefix))
+	mail, issued = srv.IDTokenIssuedTo(id)
+	assert.True(t, issued)
+	assert.Equal(t, "user@example.com", mail)
+
+	// What went over the wire: a POST without a body, the token in the query.
+	reqs := srv.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, http.MethodPost, reqs[1].Method)
+	assert.Equal(t, authtest.RefreshPath, reqs[1].Path)
+	assert.Equal(t, "refreshtoken="+authtest.Redacted, reqs[1].Query)
+	assert.True(t, reqs[1].RefreshTokenSent)
+	assert.Zero(t, reqs[1].ContentLength)
+	assert.Empty(t, reqs[1].TransferEncoding)
+	assert.Empty(t, reqs[1].Fields)
+
+	// A week on, the refresh token has expired.
+	clk.Add(auth.TokenLifetime)
+	resp, err = refresh(t, t.Context(), srv.URL, tok)
+	require.NoError(t, err)
+	assert.Equal(t, 400, resp.StatusCode)
+	assert.Equal(t, message(authtest.MessageRefreshIncorrect), readAll(t, resp))
+}
+
+func TestServerRefreshFaults(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	resp, err := post(t, t.Context(), srv.URL, loginBody(authtest.DemoMailAddress, authtest.DemoPassword))
+	require.NoError(t, err)
+	var ok map[string]string
+	require.NoError(t, json.Unmarshal([]byte(readAll(t, resp)), &ok))
+	tok := ok["refreshToken"]
+
+	t.Run("drop auth_refresh once", func(t *testing.T) {
+		srv.SetFault(authtest.Fault{Path: authtest.RefreshPath, Drop: true, Times: 1})
+		resp, err := post(t, t.Context(), srv.URL, loginBody(authtest.DemoMailAddress, authtest.DemoPassword))
+		require.NoError(t, err, "logins are answered")
+		assert.Equal(t, 200, resp.StatusCode)
+		readAll(t, resp)
+		_, err = refresh(t, t.Context(), srv.URL, tok)
+		require.Error(t, err, "no answer at all")
+		resp, err = refresh(t, t.Context(), srv.URL, tok)
+		require.NoError(t, err, "the fault is spent")
+		assert.Equal(t, 200, resp.StatusCode)
+		readAll(t, resp)
+	})
+	t.Run("truncate auth_refresh", func(t *testing.T) {
+		srv.SetFault(authtest.Fault{Path: authtest.RefreshPath, Truncate: true})
+		defer srv.ClearFault()
+		resp, err := refresh(t, t.Context(), srv.URL, tok)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, int64(100), resp.ContentLength)
+		b, err := io.ReadAll(resp.Body)
+		assert.Error(t, err)
+		assert.True(t, strings.HasPrefix(`{"idToken":"trunc`, string(b)), "got %q", b)
+
+		resp, err = post(t, t.Context(), srv.URL, loginBody(authtest.DemoMailAddress, authtest.DemoPassword))
+		require.NoError(t, err, "logins are answered")
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Contains(t, readAll(t, resp), authtest.TokenPrefix)
+	})
+	t.Run("delay auth_refresh", func(t *testing.T) {
+		srv.SetFault(authtest.Fault{Path: authtest.RefreshPath, Delay: time.Millisecond, Status: 500, Message: authtest.MessageUnexpected})
+		defer srv.ClearFault()
+		start := time.Now()
+		resp, err := refresh(t, t.Context(), srv.URL, tok)
+		require.NoError(t, err)
+		assert.Equal(t, 500, resp.StatusCode)
+		assert.Equal(t, message(authtest.MessageUnexpected), readAll(t, resp))
+		assert.GreaterOrEqual(t, time.Since(start), time.Millisecond)
+	})
+	for _, r := range srv.Requests() {
+		assert.NotContains(t, r.Query, tok)
+	}
+}
+
+func TestServerConcurrentRefreshes(t *testing.T) {
+	srv := authtest.NewServer()
+	defer srv.Close()
+	resp, err := post(t, t.Context(), srv.URL, loginBody(authtest.DemoMailAddress, authtest.DemoPassword))
+	require.NoError(t, err)
+	var ok map[string]string
+	require.NoError(t, json.Unmarshal([]byte(readAll(t, resp)), &ok))
+	tok := ok["refreshToken"]
+
+	const n = 20
+	ids := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			resp, err := refresh(t, t.Context(), srv.URL, tok)
+			if !assert.NoError(t, err) {
+				return
+			}
+			var ok map[string]string
+			assert.NoError(t, json.Unmarshal([]byte(readAll(t, resp)), &ok))
+			ids <- ok["idToken"]
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		mail, issued := srv.IDTokenIssuedTo(id)
+		assert.True(t, issued)
+		assert.Equal(t, authtest.DemoMailAddress, mail)
+		seen[id] = true
+	}
+	assert.Len(t, seen, n)
+	assert.Equal(t, n+1, srv.Count())
+}
