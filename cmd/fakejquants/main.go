@@ -1,6 +1,9 @@
 // Command fakejquants runs the fake J-Quants auth server (package authtest)
-// on an address, for the offline demo. It speaks POST /v1/token/auth_user and
-// knows one demo account; it logs one line per request, never a password.
+// on an address, for the offline demo. It speaks POST /v1/token/auth_user
+// (a refresh token for a mail address and password) and POST
+// /v1/token/auth_refresh?refreshtoken=… (an ID token for a refresh token), and
+// knows one demo account. It logs one line per request, its method and path:
+// never a password, never a token.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jquants-auth/jquants-auth/auth"
 	"github.com/jquants-auth/jquants-auth/auth/authtest"
 )
 
@@ -34,8 +38,8 @@ func main() {
 }
 
 // run parses args, serves the fake until ctx ends, then shuts down. The
-// listening address and demo account go to stdout, one line per request to
-// stderr.
+// listening address, the endpoints and the demo account go to stdout, one
+// line per request to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fakejquants", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -51,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "fake J-Quants listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "serving POST %s and POST %s?refreshtoken=…\n", auth.Path, authtest.RefreshPath)
 	fmt.Fprintf(stdout, "demo account: %s / %s\n", authtest.DemoMailAddress, authtest.DemoPassword)
 	h := authtest.NewHandler()
 	var logMu sync.Mutex // handlers run concurrently; keep lines whole

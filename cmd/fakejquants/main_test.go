@@ -6,8 +6,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
+	"net/http"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +58,8 @@ func TestRun(t *testing.T) {
 	url, ok := strings.CutPrefix(lines.Text(), "fake J-Quants listening on ")
 	require.True(t, ok, lines.Text())
 	require.True(t, lines.Scan())
+	assert.Equal(t, "serving POST /v1/token/auth_user and POST /v1/token/auth_refresh?refreshtoken=…", lines.Text())
+	require.True(t, lines.Scan())
 	assert.Equal(t, "demo account: "+authtest.DemoMailAddress+" / "+authtest.DemoPassword, lines.Text())
 	go io.Copy(io.Discard, outR)
 
@@ -69,13 +74,36 @@ func TestRun(t *testing.T) {
 	_, err = client.AuthUser(t.Context(), creds)
 	assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
 
+	// The second step: the refresh token buys an ID token; an unknown one does not.
+	refresh := func(token string) (int, map[string]string) {
+		t.Helper()
+		resp, err := http.Post(url+authtest.RefreshPath+"?"+neturl.Values{"refreshtoken": {token}}.Encode(), "", nil)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var answer map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
+		return resp.StatusCode, answer
+	}
+	status, answer := refresh(tok.Value)
+	require.Equal(t, 200, status, answer)
+	idToken := answer["idToken"]
+	assert.True(t, strings.HasPrefix(idToken, authtest.IDTokenPrefix))
+	unknown := authtest.TokenPrefix + "0123456789abcdef"
+	status, answer = refresh(unknown)
+	assert.Equal(t, 400, status)
+	assert.Equal(t, authtest.MessageRefreshIncorrect, answer["message"])
+
 	cancel()
 	require.NoError(t, <-done, "a cancelled run shuts down cleanly")
 	log := stderr.String()
 	assert.Equal(t, 2, strings.Count(log, "fakejquants: POST /v1/token/auth_user "), log)
 	assert.NotContains(t, log, authtest.DemoPassword, "the log never shows a password")
 	assert.NotContains(t, log, "wrong-password")
+	assert.Equal(t, 2, strings.Count(log, "fakejquants: POST /v1/token/auth_refresh "), log)
 	assert.NotContains(t, log, tok.Value)
+	assert.NotContains(t, log, idToken)
+	assert.NotContains(t, log, unknown)
+	assert.NotContains(t, log, "refreshtoken", "the log never shows the query")
 }
 
 func TestRunErrors(t *testing.T) {
