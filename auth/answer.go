@@ -1,69 +1,132 @@
 package auth
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/jquants-auth/jquants-auth/internal/flatjson"
 )
 
-// Contract constants (J-Quants API V1, POST /v1/token/auth_user).
+// Contract constants (J-Quants API V1).
 const (
 	DefaultBaseURL = "https://api.jquants.com"
-	Path           = "/v1/token/auth_user"
-	// TokenLifetime is how long a refresh token is valid: one week, as the contract states.
+	// Path is auth_user: mail address and password in, refresh token out.
+	Path = "/v1/token/auth_user"
+	// RefreshPath is auth_refresh: refresh token in (query), ID token out.
+	RefreshPath = "/v1/token/auth_refresh"
+	// TokenLifetime is how long a refresh token is valid: one week.
 	TokenLifetime = 7 * 24 * time.Hour
+	// IDTokenLifetime is how long an ID token is valid: 24 hours.
+	IDTokenLifetime = 24 * time.Hour
 	// MaxAnswerBytes bounds how much of an answer body is read.
 	MaxAnswerBytes = 64 << 10
 	// MaxMessageBytes bounds an upstream message kept in an *Error.
 	MaxMessageBytes = 512
 )
 
-// RequestBody is the exact JSON body the endpoint takes:
-// {"mailaddress":"…","password":"…"}.
-func (c Credentials) RequestBody() ([]byte, error) {
-	return json.Marshal(struct {
-		MailAddress string `json:"mailaddress"`
-		Password    string `json:"password"`
-	}{c.MailAddress, c.Password})
+// Endpoint is one of the contract's two calls.
+type Endpoint uint8
+
+const (
+	AuthUser    Endpoint = iota // POST Path: refresh token
+	AuthRefresh                 // POST RefreshPath: ID token
+)
+
+// Path is e's URL path.
+func (e Endpoint) Path() string {
+	if e == AuthRefresh {
+		return RefreshPath
+	}
+	return Path
 }
 
-// RefreshToken is what a successful login yields.
-// String hides the token so that logging a RefreshToken does not leak it.
-type RefreshToken struct {
+// tokenField is the member of a 200 answer that holds the token.
+func (e Endpoint) tokenField() string {
+	if e == AuthRefresh {
+		return "idToken"
+	}
+	return "refreshToken"
+}
+
+// Lifetime is how long e's token is valid.
+func (e Endpoint) Lifetime() time.Duration {
+	if e == AuthRefresh {
+		return IDTokenLifetime
+	}
+	return TokenLifetime
+}
+
+// Request is one POST of the contract, for any transport: Body is JSON
+// (Content-Type: application/json), or nil for none (auth_refresh).
+type Request struct {
+	URL  string
+	Body []byte
+}
+
+// AuthUserRequest is the auth_user request for creds at baseURL ("" for
+// DefaultBaseURL; a trailing slash is ignored). It does not validate creds.
+func AuthUserRequest(baseURL string, creds Credentials) Request {
+	return Request{URL: endpointURL(baseURL, Path), Body: creds.RequestBody()}
+}
+
+// AuthRefreshRequest is the auth_refresh request: the token goes in the
+// query, percent-encoded, with no body, because that is the contract.
+func AuthRefreshRequest(baseURL, refreshToken string) Request {
+	return Request{URL: endpointURL(baseURL, RefreshPath) + "?" + FieldRefreshToken + "=" + queryEscape(refreshToken)}
+}
+
+func endpointURL(base, path string) string {
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	return strings.TrimRight(base, "/") + path
+}
+
+// queryEscape is url.QueryEscape without net/url (which links fmt).
+func queryEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
+}
+
+// Token is what a successful call yields: a refresh token from auth_user, an
+// ID token from auth_refresh. String hides the value, so logging a Token
+// with %v, %s, %q or %x does not leak it.
+type Token struct {
 	Value     string
 	IssuedAt  time.Time
-	ExpiresAt time.Time // IssuedAt + TokenLifetime
+	ExpiresAt time.Time // IssuedAt + the endpoint's lifetime
 }
 
+// RefreshToken is auth_user's token, valid TokenLifetime.
+type RefreshToken = Token
+
+// IDToken is auth_refresh's token, valid IDTokenLifetime.
+type IDToken = Token
+
 // String shows the times, not the token.
-func (t RefreshToken) String() string {
-	return "RefreshToken{Value:" + redacted + " IssuedAt:" + t.IssuedAt.Format(time.RFC3339) +
+func (t Token) String() string {
+	return "Token{Value:" + redacted + " IssuedAt:" + t.IssuedAt.Format(time.RFC3339) +
 		" ExpiresAt:" + t.ExpiresAt.Format(time.RFC3339) + "}"
 }
 
 // GoString keeps %#v from printing the token.
-func (t RefreshToken) GoString() string { return "auth." + t.String() }
-
-// Format makes every verb go through String (%#v through GoString), so %x or
-// %q cannot print the token.
-func (t RefreshToken) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		fmt.Fprint(f, t.GoString())
-		return
-	}
-	fmt.Fprint(f, t.String())
-}
-
-// MarshalJSON hides the token from json.Marshal and slog; send Value explicitly.
-func (t RefreshToken) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
+func (t Token) GoString() string { return "auth." + t.String() }
 
 // Expired reports whether the token is past its expiry at now.
-func (t RefreshToken) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
+func (t Token) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
 
 // Header is a transport-neutral view of answer headers. It has the shape of
 // net/http's Header (convert with auth.Header(resp.Header)) without importing it.
@@ -102,112 +165,58 @@ func ReadBody(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeAnswer turns an answer into a refresh token issued at now, or an error.
+// DecodeAnswer is AuthUser.Decode: auth_user's answer as a refresh token.
+func DecodeAnswer(a Answer, now time.Time) (RefreshToken, error) { return AuthUser.Decode(a, now) }
+
+// Decode turns an answer of e into a token issued at now, or an error.
 //
-//   - 200 with a non-empty string refreshToken: the token.
+//   - 200 with a non-empty string token (refreshToken, idToken): the token.
 //   - 200 otherwise: an *Error matching ErrUnexpectedAnswer.
 //   - 400, 403, 500: an *Error with upstream's message, matching
 //     ErrInvalidCredentials, ErrForbidden or ErrUpstreamFailure.
 //   - 429: an *Error matching ErrRateLimited, with RetryAfter when given.
 //   - anything else: an *Error naming the status (404: ErrEndpointGone).
-func DecodeAnswer(a Answer, now time.Time) (RefreshToken, error) {
+func (e Endpoint) Decode(a Answer, now time.Time) (Token, error) {
 	if a.StatusCode == 200 {
-		// The token is decoded in a second step so that a JSON object whose
-		// refreshToken is a number, say, is reported as having no token rather
-		// than as not being JSON.
-		var ok struct {
-			RefreshToken json.RawMessage `json:"refreshToken"`
+		members, err := flatjson.ParseObject(a.Body)
+		if err != nil {
+			return Token{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer is not a JSON object"}
 		}
-		if !isJSONObject(a.Body) || json.Unmarshal(a.Body, &ok) != nil {
-			return RefreshToken{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer is not a JSON object"}
+		tok, _ := flatjson.Lookup(members, e.tokenField())
+		if tok.Kind != flatjson.String || tok.Str == "" {
+			return Token{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer has no " + e.tokenField()}
 		}
-		tok := jsonString(ok.RefreshToken)
-		if tok == "" {
-			return RefreshToken{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer has no refreshToken"}
-		}
-		return RefreshToken{Value: tok, IssuedAt: now, ExpiresAt: now.Add(TokenLifetime)}, nil
+		return Token{Value: tok.Str, IssuedAt: now, ExpiresAt: now.Add(e.Lifetime())}, nil
 	}
-	e := &Error{StatusCode: a.StatusCode, RetryAfter: ParseRetryAfter(a.Header.Get("Retry-After"), now)}
-	e.Message, e.Code = errorBody(a.Body)
+	err := &Error{StatusCode: a.StatusCode, RetryAfter: ParseRetryAfter(a.Header.Get("Retry-After"), now)}
+	err.Message = ErrorMessage(a.Body)
 	switch a.StatusCode {
 	case 400:
-		e.kind = ErrInvalidCredentials
+		err.kind = ErrInvalidCredentials
 	case 403:
-		e.kind = ErrForbidden
+		err.kind = ErrForbidden
 	case 500:
-		e.kind = ErrUpstreamFailure
+		err.kind = ErrUpstreamFailure
 	case 429:
-		e.kind = ErrRateLimited
+		err.kind = ErrRateLimited
 	case 404:
-		e.kind = ErrEndpointGone
-		e.Message = endpointGoneMessage
+		err.kind = ErrEndpointGone
+		err.Message = "J-Quants retired its V1 API, " + e.Path() + " included, on 2026-06-01"
 	default:
-		e.kind = ErrUnexpectedStatus
+		err.kind = ErrUnexpectedStatus
 	}
-	return RefreshToken{}, e
+	return Token{}, err
 }
 
-// endpointGoneMessage explains a 404: the path is fixed by the contract, so a
-// 404 means the upstream no longer has it.
-const endpointGoneMessage = "J-Quants retired its V1 API, " + Path + " included, on 2026-06-01"
-
-// isJSONObject is a cheap pre-check: json.Unmarshal into a struct accepts
-// "null", which must not count as an answer.
-func isJSONObject(b []byte) bool {
-	s := strings.TrimSpace(string(b))
-	return strings.HasPrefix(s, "{")
-}
-
-// errorBody extracts {"message": "...", "code": "..."} from an error body,
-// the message bounded to MaxMessageBytes. J-Quants sends only a message; our
-// proxy adds a code. Missing or malformed fields yield "", each on its own: a
-// code that is not a string does not cost the message.
-func errorBody(body []byte) (message, code string) {
-	var m struct {
-		Message json.RawMessage `json:"message"`
-		Code    json.RawMessage `json:"code"`
-	}
-	if json.Unmarshal(body, &m) != nil {
-		return "", ""
-	}
-	message, code = jsonString(m.Message), jsonString(m.Code)
-	if !isCode(code) {
-		code = ""
-	}
-	return truncate(message, MaxMessageBytes), code
-}
-
-// jsonString is the string raw holds, or "" if it holds something else.
-func jsonString(raw json.RawMessage) string {
-	var s string
-	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+// ErrorMessage is the string member "message" of an error body, at most
+// MaxMessageBytes, or "" when there is none.
+func ErrorMessage(body []byte) string {
+	members, err := flatjson.ParseObject(body)
+	if err != nil {
 		return ""
 	}
-	return s
-}
-
-// isCode accepts short snake_case words, the shape of our stable codes.
-func isCode(s string) bool {
-	if len(s) > 32 {
-		return false
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && r != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	m, _ := flatjson.Lookup(members, "message")
+	return flatjson.Truncate(m.Str, MaxMessageBytes)
 }
 
 // maxRetryAfter is the longest Retry-After taken at its word; a longer one is
@@ -215,8 +224,8 @@ func truncate(s string, n int) string {
 const maxRetryAfter = 24 * time.Hour
 
 // httpDateLayouts are the three HTTP-date forms RFC 9110 §5.6.7 says a
-// recipient must accept, as net/http.ParseTime has them: IMF-fixdate, then
-// the obsolete RFC 850 and asctime forms. All are in GMT.
+// recipient must accept: IMF-fixdate, then the obsolete RFC 850 and asctime
+// forms. All are in GMT.
 var httpDateLayouts = [...]string{
 	"Mon, 02 Jan 2006 15:04:05 GMT",
 	"Monday, 02-Jan-06 15:04:05 GMT",
@@ -262,49 +271,3 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
-
-// Sentinels for errors.Is. Every *Error matches exactly one of the first seven.
-var (
-	ErrInvalidCredentials = errors.New("mail address or password is incorrect") // 400
-	ErrForbidden          = errors.New("forbidden")                             // 403
-	ErrUpstreamFailure    = errors.New("upstream failure")                      // 500
-	ErrRateLimited        = errors.New("rate limited")                          // 429
-	ErrEndpointGone       = errors.New("endpoint does not exist upstream")      // 404
-	ErrUnexpectedStatus   = errors.New("unexpected status")                     // any other status
-	ErrUnexpectedAnswer   = errors.New("unexpected answer")                     // 200 without a usable token
-
-	ErrInvalidInput   = errors.New("invalid input")                     // every *InputError
-	ErrAnswerTooLarge = errors.New("answer body is larger than 64 KiB") // from ReadBody
-)
-
-// Error is an answer other than a refresh token. Match it with errors.As, or
-// its kind with errors.Is and the sentinels above.
-type Error struct {
-	StatusCode int           // the upstream HTTP status
-	Message    string        // upstream's message, at most MaxMessageBytes; may be empty
-	Code       string        // a stable code, when the answer came through our proxy
-	RetryAfter time.Duration // from Retry-After (429, 503), when upstream said
-	kind       error
-}
-
-func (e *Error) Error() string {
-	s := "auth: " + strconv.Itoa(e.StatusCode) + " " + e.Kind().Error()
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	if e.RetryAfter > 0 {
-		s += " (retry after " + e.RetryAfter.String() + ")"
-	}
-	return s
-}
-
-// Kind is the sentinel e matches; ErrUnexpectedStatus for an Error built by hand.
-func (e *Error) Kind() error {
-	if e.kind == nil {
-		return ErrUnexpectedStatus
-	}
-	return e.kind
-}
-
-// Is reports whether target is e's kind.
-func (e *Error) Is(target error) bool { return target == e.Kind() }

@@ -1,12 +1,12 @@
 package auth
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jquants-auth/jquants-auth/internal/flatjson"
 )
 
 // Input limits. The contract states none; these keep a request small and
@@ -14,37 +14,51 @@ import (
 const (
 	MaxMailAddressBytes = 254
 	MaxPasswordBytes    = 1024
+	// MaxRefreshTokenBytes bounds a refresh token sent to auth_refresh.
+	// J-Quants' tokens are about 1,800 bytes; the proxy's 4 KiB body limit
+	// must still hold one.
+	MaxRefreshTokenBytes = 3072
 )
 
-// redacted stands in for a password whenever Credentials are formatted.
+// redacted stands in for a secret whenever a value is formatted.
 const redacted = "[REDACTED]"
 
 // Credentials are what the auth_user endpoint takes: a mail address and a
-// password. Formatting them with fmt or slog never shows the password.
+// password. The password sits behind a pointer in an unexported field: fmt
+// prints a nested pointer as an address under every verb, so no format
+// string or logger can show it.
 type Credentials struct {
 	MailAddress string
-	Password    string
+	password    *string
 }
 
 // NewCredentials trims white space around the mail address, keeps the password
 // exactly as typed, and checks both (see Credentials.Validate).
 func NewCredentials(mailAddress, password string) (Credentials, error) {
-	c := Credentials{MailAddress: strings.TrimSpace(mailAddress), Password: password}
+	c := Credentials{MailAddress: strings.TrimSpace(mailAddress), password: &password}
 	return c, c.Validate()
 }
 
-// Validate reports the first problem with c as an *InputError, or nil. It does
-// not trim: use NewCredentials for input as typed.
+// Password is the password as given to NewCredentials.
+func (c Credentials) Password() string {
+	if c.password == nil {
+		return ""
+	}
+	return *c.password
+}
+
+// Validate reports the first problem with c as an *InputError, or nil.
 func (c Credentials) Validate() error {
 	if err := checkMailAddress(c.MailAddress); err != nil {
 		return err
 	}
+	p := c.Password()
 	switch {
-	case c.Password == "":
+	case p == "":
 		return &InputError{Field: FieldPassword, Reason: "is required"}
-	case len(c.Password) > MaxPasswordBytes:
+	case len(p) > MaxPasswordBytes:
 		return &InputError{Field: FieldPassword, Reason: "is longer than " + strconv.Itoa(MaxPasswordBytes) + " bytes"}
-	case !utf8.ValidString(c.Password):
+	case !utf8.ValidString(p):
 		return &InputError{Field: FieldPassword, Reason: "is not valid UTF-8"}
 	}
 	return nil
@@ -74,43 +88,52 @@ func checkMailAddress(s string) error {
 	return nil
 }
 
+// CheckRefreshToken reports whether s can be a refresh token: 1 to
+// MaxRefreshTokenBytes of visible ASCII (J-Quants' tokens are base64url
+// with dots), so it is safe in a query string once escaped.
+func CheckRefreshToken(s string) error {
+	bad := func(reason string) error { return &InputError{Field: FieldRefreshToken, Reason: reason} }
+	switch {
+	case s == "":
+		return bad("is required")
+	case len(s) > MaxRefreshTokenBytes:
+		return bad("is longer than " + strconv.Itoa(MaxRefreshTokenBytes) + " bytes")
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return bad("must be visible ASCII characters only")
+		}
+	}
+	return nil
+}
+
 // String shows the mail address and hides the password.
 func (c Credentials) String() string {
 	return "{MailAddress:" + c.MailAddress + " Password:" + redacted + "}"
 }
 
-// GoString keeps %#v from printing the password.
+// GoString keeps %#v from printing the password's address.
 func (c Credentials) GoString() string {
 	return "auth.Credentials{MailAddress:" + strconv.Quote(c.MailAddress) + ", Password:\"" + redacted + "\"}"
 }
 
-// Format makes every verb (%v, %+v, %s, %q, %x …) go through String or GoString:
-// without it %x or %q would print the fields raw.
-func (c Credentials) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		fmt.Fprint(f, c.GoString())
-		return
-	}
-	fmt.Fprint(f, c.String())
-}
-
-// MarshalJSON hides the password, so that json.Marshal and slog's JSON
-// handler cannot leak it (slog's text handler goes through Format). The
-// request body is built by RequestBody, not by this method. Not importing
-// log/slog for a LogValue method keeps the browser module smaller.
-func (c Credentials) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{FieldMailAddress: c.MailAddress, FieldPassword: redacted})
+// RequestBody is the exact JSON body auth_user takes:
+// {"mailaddress":"…","password":"…"}.
+func (c Credentials) RequestBody() []byte {
+	b := make([]byte, 0, 32+len(c.MailAddress)+len(c.Password()))
+	return flatjson.AppendObject(b, FieldMailAddress, c.MailAddress, FieldPassword, c.Password())
 }
 
 // Field names as the contract spells them.
 const (
-	FieldMailAddress = "mailaddress"
-	FieldPassword    = "password"
+	FieldMailAddress  = "mailaddress"
+	FieldPassword     = "password"
+	FieldRefreshToken = "refreshtoken" // auth_refresh's query parameter
 )
 
 // InputError says which field is unusable and why. It never holds the value.
 type InputError struct {
-	Field  string // FieldMailAddress or FieldPassword
+	Field  string // FieldMailAddress, FieldPassword or FieldRefreshToken
 	Reason string // e.g. "is required"
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,7 +86,7 @@ func TestNewCredentials(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := auth.NewCredentials(tt.mail, tt.password)
-			assert.Equal(t, tt.password, c.Password, "the password is kept exactly")
+			assert.Equal(t, tt.password, c.Password(), "the password is kept exactly")
 			assert.Equal(t, strings.TrimSpace(tt.mail), c.MailAddress)
 			if tt.wantErr == "" {
 				require.NoError(t, err)
@@ -111,15 +112,19 @@ func TestNewCredentials(t *testing.T) {
 }
 
 func TestValidateDoesNotTrim(t *testing.T) {
+	valid, err := auth.NewCredentials(validMail, validPassword)
+	require.NoError(t, err)
+	withMail := func(m string) auth.Credentials { c := valid; c.MailAddress = m; return c }
 	tests := []struct {
 		name    string
 		creds   auth.Credentials
 		wantErr string
 	}{
-		{"leading space", auth.Credentials{MailAddress: " " + validMail, Password: validPassword}, msgMailSpace},
-		{"trailing newline", auth.Credentials{MailAddress: validMail + "\n", Password: validPassword}, msgMailSpace},
+		{"leading space", withMail(" " + validMail), msgMailSpace},
+		{"trailing newline", withMail(validMail + "\n"), msgMailSpace},
 		{"zero value", auth.Credentials{}, msgMailRequired},
-		{"valid", auth.Credentials{MailAddress: validMail, Password: validPassword}, ""},
+		{"no password: the zero value's is empty", auth.Credentials{MailAddress: validMail}, msgPassRequired},
+		{"valid", valid, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +136,8 @@ func TestValidateDoesNotTrim(t *testing.T) {
 			assert.EqualError(t, err, tt.wantErr)
 		})
 	}
+	assert.Empty(t, auth.Credentials{}.Password(), "the zero value has no password")
+	assert.Equal(t, `{"mailaddress":"","password":""}`, string(auth.Credentials{}.RequestBody()))
 }
 
 func TestInputError(t *testing.T) {
@@ -143,6 +150,7 @@ func TestInputError(t *testing.T) {
 	assert.Equal(t, auth.CodeInvalidInput, auth.Code(wrapped))
 	assert.Equal(t, "mailaddress", auth.FieldMailAddress)
 	assert.Equal(t, "password", auth.FieldPassword)
+	assert.Equal(t, "refreshtoken", auth.FieldRefreshToken)
 }
 
 func TestRequestBody(t *testing.T) {
@@ -165,8 +173,7 @@ func TestRequestBody(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := auth.NewCredentials(tt.mail, tt.password)
 			require.NoError(t, err)
-			body, err := c.RequestBody()
-			require.NoError(t, err)
+			body := c.RequestBody()
 			assert.Equal(t, tt.want, string(body))
 
 			// The body is JSON with exactly the two fields, holding the values.
@@ -177,22 +184,30 @@ func TestRequestBody(t *testing.T) {
 	}
 }
 
-// formats renders v every way a careless caller might log it.
-//
-// Not %p: on a struct value it is a bad verb, which fmt prints raw, fields
-// and all, without calling Format (a known limit of fmt; no method can hide
-// an exported string field from it). On a pointer it prints the address.
-func formats(t *testing.T, v any) map[string]string {
+// credentialVerbs is every verb, flag and width a careless caller might use.
+// A Credentials value hides its password under all of them: String and
+// GoString cover the string verbs and %#v, and every other verb prints the
+// fields raw, where the password is a nested pointer, which fmt prints as an
+// address.
+var credentialVerbs = []string{
+	"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%p", "%t",
+	"%T", "%b", "%o", "%O", "%c", "%U", "%e", "%g", "%20v", "%-20s", "%.3s", "% x", "%#x", "%+q", "%#q", "%!", "%z",
+}
+
+// formats renders v with each verb, nested in containers, through
+// encoding/json and through slog's text and JSON handlers.
+func formats(t *testing.T, v any, verbs []string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T", "%20v", "%-20s", "%.3s", "%!", "%z"} {
+	for _, verb := range verbs {
 		out[verb] = fmt.Sprintf(verb, v)
+		out["slice "+verb] = fmt.Sprintf(verb, []any{v})
+		out["struct "+verb] = fmt.Sprintf(verb, struct{ V any }{v})
+		out["map "+verb] = fmt.Sprintf(verb, map[string]any{"v": v})
 	}
 	out["Sprint"] = fmt.Sprint(v)
 	out["Sprintln"] = fmt.Sprintln(v)
-	out["slice"] = fmt.Sprintf("%+v", []any{v})
-	out["struct"] = fmt.Sprintf("%+v", struct{ V any }{v})
-	out["map"] = fmt.Sprintf("%#v", map[string]any{"v": v})
+	out["Errorf"] = fmt.Errorf("login as %v: %w", v, errors.New("boom")).Error()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	out["json"] = string(b)
@@ -204,7 +219,7 @@ func formats(t *testing.T, v any) map[string]string {
 		"slog json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
 	} {
 		var buf bytes.Buffer
-		slog.New(h(&buf)).Info("login", slog.Any("creds", v), "also", v)
+		slog.New(h(&buf)).Info("login", slog.Any("creds", v), "also", v, slog.Group("g", "v", v))
 		out[name] = buf.String()
 	}
 	return out
@@ -226,32 +241,45 @@ func TestCredentialsFormattingHidesPassword(t *testing.T) {
 
 	assert.Equal(t, "{MailAddress:user@example.com Password:[REDACTED]}", c.String())
 	assert.Equal(t, `auth.Credentials{MailAddress:"user@example.com", Password:"[REDACTED]"}`, c.GoString())
-	assert.Equal(t, c.String(), fmt.Sprintf("%v", c))
-	assert.Equal(t, c.String(), fmt.Sprintf("%+v", c))
-	assert.Equal(t, c.String(), fmt.Sprintf("%s", c))
-	assert.Equal(t, c.String(), fmt.Sprintf("%q", c))
-	assert.Equal(t, c.String(), fmt.Sprintf("%x", c))
+	for _, verb := range []string{"%v", "%+v", "%s"} {
+		assert.Equal(t, c.String(), fmt.Sprintf(verb, c), verb)
+		assert.Equal(t, c.String(), fmt.Sprintf(verb, &c), verb)
+	}
+	assert.Equal(t, strconv.Quote(c.String()), fmt.Sprintf("%q", c))
+	assert.Equal(t, hex.EncodeToString([]byte(c.String())), fmt.Sprintf("%x", c))
 	assert.Equal(t, c.GoString(), fmt.Sprintf("%#v", c))
-	assert.Equal(t, c.String(), fmt.Sprintf("%v", &c))
 
+	// Without MarshalJSON, encoding/json sees the exported field only.
 	b, err := json.Marshal(c)
 	require.NoError(t, err)
-	assert.Equal(t, `{"mailaddress":"user@example.com","password":"[REDACTED]"}`, string(b))
+	assert.Equal(t, `{"MailAddress":"user@example.com"}`, string(b))
+
+	// A struct that holds Credentials in an unexported field is printed by
+	// reflection, without String: the password is still only an address.
+	type session struct {
+		user  string
+		creds auth.Credentials
+	}
+	s := session{"u", c}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q", "%d"} {
+		assert.NotContains(t, fmt.Sprintf(verb, s), secretPassword, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, &s), secretPassword, verb)
+	}
 
 	for name, v := range map[string]any{"value": c, "pointer": &c} {
 		t.Run(name, func(t *testing.T) {
-			r := formats(t, v)
+			r := formats(t, v, credentialVerbs)
 			assertHidden(t, r, secretPassword)
 			assert.Contains(t, r["slog text"], "[REDACTED]")
-			assert.Contains(t, r["slog json"], `"password":"[REDACTED]"`)
+			assert.Contains(t, r["slog json"], `"creds":{"MailAddress":"user@example.com"}`)
 			assert.Contains(t, r["%v"], "user@example.com", "the mail address is shown")
+			assert.Contains(t, r["%d"], "user@example.com", "%d prints the fields")
 		})
 	}
 
 	// The request body is the one place the password goes.
-	body, err := c.RequestBody()
-	require.NoError(t, err)
-	assert.Contains(t, string(body), secretPassword)
+	assert.Contains(t, string(c.RequestBody()), secretPassword)
+	assert.Equal(t, secretPassword, c.Password())
 }
 
 func TestInputErrorsNeverHoldThePassword(t *testing.T) {
@@ -266,4 +294,64 @@ func TestInputErrorsNeverHoldThePassword(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret.user")
 	assert.False(t, errors.Is(err, auth.ErrInvalidCredentials))
+}
+
+func TestCheckRefreshToken(t *testing.T) {
+	const (
+		msgRequired = "refreshtoken is required"
+		msgTooLong  = "refreshtoken is longer than 3072 bytes"
+		msgASCII    = "refreshtoken must be visible ASCII characters only"
+	)
+	require.Equal(t, 3072, auth.MaxRefreshTokenBytes)
+	atLimit := strings.Repeat("t", auth.MaxRefreshTokenBytes)
+	tests := []struct {
+		name    string
+		token   string
+		wantErr string
+	}{
+		{"JWT shape", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", ""},
+		{"one character", "x", ""},
+		{"base64 specials", "ab+/cd==", ""},
+		{"every visible ASCII character", visibleASCII(), ""},
+		{"at the limit", atLimit, ""},
+		{"empty", "", msgRequired},
+		{"over the limit", atLimit + "t", msgTooLong},
+		{"far over the limit, length checked first", strings.Repeat("\xff", 4096), msgTooLong},
+		{"inner space", "abc def", msgASCII},
+		{"leading space", " abc", msgASCII},
+		{"trailing newline", "abc\n", msgASCII},
+		{"tab", "a\tb", msgASCII},
+		{"NUL", "a\x00b", msgASCII},
+		{"DEL", "a\x7fb", msgASCII},
+		{"non-ASCII", "トークン", msgASCII},
+		{"Latin-1 byte", "caf\xe9", msgASCII},
+		{"invalid UTF-8", "ab\xff", msgASCII},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := auth.CheckRefreshToken(tt.token)
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.EqualError(t, err, tt.wantErr)
+			var ie *auth.InputError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, auth.FieldRefreshToken, ie.Field)
+			assert.ErrorIs(t, err, auth.ErrInvalidInput)
+			assert.Equal(t, auth.CodeInvalidInput, auth.Code(err))
+			if len(tt.token) > 2 {
+				assert.NotContains(t, err.Error(), tt.token, "the token is not quoted")
+			}
+		})
+	}
+}
+
+// visibleASCII is '!' through '~'.
+func visibleASCII() string {
+	b := make([]byte, 0, '~'-'!'+1)
+	for c := byte('!'); c <= '~'; c++ {
+		b = append(b, c)
+	}
+	return string(b)
 }

@@ -33,13 +33,22 @@ func ExampleClient_AuthUser() {
 	fmt.Println(strings.HasPrefix(tok.Value, authtest.TokenPrefix), srv.Issued(tok.Value))
 	fmt.Println(tok.ExpiresAt.Sub(tok.IssuedAt))
 
-	creds.Password = "wrong"
-	_, err = client.AuthUser(context.Background(), creds)
+	id, err := client.AuthRefresh(context.Background(), tok.Value)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mail, _ := srv.IDTokenIssuedTo(id.Value)
+	fmt.Println(mail, id.ExpiresAt.Sub(id.IssuedAt))
+
+	wrong, _ := auth.NewCredentials(authtest.DemoMailAddress, "wrong")
+	_, err = client.AuthUser(context.Background(), wrong)
 	fmt.Println(errors.Is(err, auth.ErrInvalidCredentials), auth.Code(err))
 	fmt.Println(err)
 	// Output:
 	// true true
 	// 168h0m0s
+	// demo@example.com 24h0m0s
 	// true invalid_credentials
-	// auth: 400 mail address or password is incorrect: 'mailaddress' or 'password' is incorrect.
+	// auth: 400 credentials are incorrect: 'mailaddress' or 'password' is incorrect.
 }

@@ -11,8 +11,7 @@ import (
 func ExampleNewCredentials() {
 	creds, err := auth.NewCredentials("  user@example.com\n", "s3cret")
 	fmt.Println(creds, err)
-	body, _ := creds.RequestBody()
-	fmt.Println(string(body))
+	fmt.Println(string(creds.RequestBody()))
 
 	_, err = auth.NewCredentials("user.example.com", "s3cret")
 	fmt.Println(err, errors.Is(err, auth.ErrInvalidInput), auth.Code(err))
@@ -41,7 +40,7 @@ func ExampleDecodeAnswer() {
 	// Output:
 	// abc 2026-05-08 <nil>
 	// true 400 true
-	// auth: 400 mail address or password is incorrect: 'mailaddress' or 'password' is incorrect.
+	// auth: 400 credentials are incorrect: 'mailaddress' or 'password' is incorrect.
 	// auth: 429 rate limited (retry after 30s) rate_limited
 }
 
@@ -56,14 +55,38 @@ func ExampleParseRetryAfter() {
 	// 0s
 }
 
-func ExampleRefreshToken_String() {
+func ExampleToken_String() {
 	issued := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	tok := auth.RefreshToken{Value: "secret-token", IssuedAt: issued, ExpiresAt: issued.Add(auth.TokenLifetime)}
 	fmt.Println(tok)
 	fmt.Println(tok.Expired(issued.Add(24 * time.Hour)))
 	// Output:
-	// RefreshToken{Value:[REDACTED] IssuedAt:2026-05-01T09:00:00Z ExpiresAt:2026-05-08T09:00:00Z}
+	// Token{Value:[REDACTED] IssuedAt:2026-05-01T09:00:00Z ExpiresAt:2026-05-08T09:00:00Z}
 	// false
+}
+
+func ExampleExchange() {
+	// The retry state machine, driven by hand: what an edge without Go's
+	// net/http (the browser module) does with fetch.
+	x, err := auth.NewAuthRefresh("https://api.example", "refresh-token", auth.Retry{MaxRetryAfter: 3 * time.Second})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(x.Request.URL, x.Request.Body == nil)
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
+	step := x.Receive(auth.Answer{StatusCode: 503, Header: auth.Header{"Retry-After": {"10"}}}, nil, now)
+	fmt.Println(step.Done, step.Wait, step.Err)
+
+	// An edge that keeps no Go value rebuilds the exchange from its parts.
+	y := auth.Exchange{Endpoint: x.Endpoint, Retry: x.Retry, Attempt: x.Attempt}
+	step = y.Receive(auth.Answer{StatusCode: 200, Body: []byte(`{"idToken":"id"}`)}, nil, now)
+	fmt.Println(step.Done, step.Token.Value, step.Token.ExpiresAt.Sub(step.Token.IssuedAt), y.Attempt)
+	// Output:
+	// https://api.example/v1/token/auth_refresh?refreshtoken=refresh-token true
+	// false 3s auth: 503 unexpected status (retry after 10s)
+	// true id 24h0m0s 2
 }
 
 func ExampleCode() {

@@ -6,7 +6,10 @@ package authhttp
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/jquants-auth/jquants-auth/auth"
 )
@@ -22,15 +25,25 @@ type Transport struct {
 // noRedirect makes a redirect an answer of its own (an unexpected status).
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// Post sends body as application/json with a Content-Length and reads at most
-// auth.MaxAnswerBytes of the answer. A redirect is returned as the answer,
-// not followed (see Transport.Client).
+// Post sends body as application/json with a Content-Length, or, when body
+// is nil, no body and no Content-Type (Content-Length: 0, auth_refresh's
+// shape). It reads at most auth.MaxAnswerBytes of the answer. A redirect is
+// returned as the answer, not followed (see Transport.Client).
+//
+// Its errors never hold the URL: net/http's *url.Error quotes it, and
+// auth_refresh's URL carries the refresh token in its query.
 func (t Transport) Post(ctx context.Context, url string, body []byte) (auth.Answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return auth.Answer{}, err
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, rd)
+	if err != nil {
+		return auth.Answer{}, withoutURL(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json")
 	client := t.Client
 	if client == nil {
@@ -43,12 +56,22 @@ func (t Transport) Post(ctx context.Context, url string, body []byte) (auth.Answ
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return auth.Answer{}, err
+		return auth.Answer{}, withoutURL(err)
 	}
 	defer resp.Body.Close()
 	ans := auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}
 	ans.Body, err = auth.ReadBody(resp.Body)
 	return ans, err
+}
+
+// withoutURL drops the *url.Error around err, keeping what it wraps
+// (errors.Is still finds context.DeadlineExceeded and the like).
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
 }
 
 // NewClient returns an auth.Client over net/http for baseURL ("" for J-Quants).

@@ -5,6 +5,7 @@ package authhttp_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -16,13 +17,15 @@ import (
 	"github.com/jquants-auth/jquants-auth/auth/authtest"
 )
 
+// TestPostToFakeServer: both shapes against the fake J-Quants: auth_user's
+// JSON body, then auth_refresh's nil body, sent as no body, no
+// Content-Type and Content-Length: 0.
 func TestPostToFakeServer(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()
 	creds, err := auth.NewCredentials(authtest.DemoMailAddress, authtest.DemoPassword)
 	require.NoError(t, err)
-	body, err := creds.RequestBody()
-	require.NoError(t, err)
+	body := creds.RequestBody()
 
 	// The zero Transport uses http.DefaultClient.
 	ans, err := authhttp.Transport{}.Post(t.Context(), srv.URL+auth.Path, body)
@@ -41,6 +44,31 @@ func TestPostToFakeServer(t *testing.T) {
 	assert.Empty(t, reqs[0].TransferEncoding)
 	assert.Equal(t, []string{"mailaddress", "password"}, reqs[0].Fields)
 	assert.Equal(t, authtest.DemoMailAddress, reqs[0].MailAddress)
+
+	req := auth.AuthRefreshRequest(srv.URL, tok.Value)
+	require.Nil(t, req.Body)
+	ans, err = authhttp.Transport{}.Post(t.Context(), req.URL, req.Body)
+	require.NoError(t, err)
+	require.Equal(t, 200, ans.StatusCode, "%s", ans.Body)
+	id, err := auth.AuthRefresh.Decode(ans, t0())
+	require.NoError(t, err)
+	mail, ok := srv.IDTokenIssuedTo(id.Value)
+	assert.True(t, ok)
+	assert.Equal(t, authtest.DemoMailAddress, mail)
+
+	reqs = srv.Requests()
+	require.Len(t, reqs, 2)
+	r := reqs[1]
+	assert.Equal(t, http.MethodPost, r.Method)
+	assert.Equal(t, auth.RefreshPath, r.Path)
+	assert.True(t, r.RefreshTokenSent)
+	assert.Equal(t, "refreshtoken="+authtest.Redacted, r.Query)
+	assert.Zero(t, r.ContentLength)
+	assert.Equal(t, []string{"0"}, r.Header.Values("Content-Length"))
+	assert.Empty(t, r.Header.Values("Content-Type"))
+	assert.Equal(t, "application/json", r.Header.Get("Accept"))
+	assert.Empty(t, r.TransferEncoding)
+	assert.Empty(t, r.Fields)
 }
 
 func TestNetRedirectNotFollowed(t *testing.T) {
@@ -64,4 +92,18 @@ func TestNetRedirectNotFollowed(t *testing.T) {
 	assert.ErrorIs(t, err, auth.ErrUnexpectedStatus)
 	assert.Zero(t, stolen.Load(), "the password went nowhere else")
 	assert.Equal(t, 1, srv.Count())
+}
+
+// TestNetErrorsHoldNoURL: a failed round trip's error does not quote the
+// URL, which for auth_refresh holds the refresh token.
+func TestNetErrorsHoldNoURL(t *testing.T) {
+	srv := authtest.NewServer()
+	base := srv.URL
+	srv.Close()
+	const secret = "fake-refresh-token-0123456789abcdef"
+	_, err := authhttp.Transport{}.Post(t.Context(), auth.AuthRefreshRequest(base, secret).URL, nil)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), secret)
+	assert.NotContains(t, err.Error(), "refreshtoken")
+	assert.True(t, strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), "connect"), err.Error())
 }

@@ -30,9 +30,12 @@ type roundTrip struct {
 }
 
 func (rt *roundTrip) RoundTrip(r *http.Request) (*http.Response, error) {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
+	var b []byte
+	if r.Body != nil {
+		var err error
+		if b, err = io.ReadAll(r.Body); err != nil {
+			return nil, err
+		}
 	}
 	rt.mu.Lock()
 	rt.reqs = append(rt.reqs, r)
@@ -90,6 +93,43 @@ func TestPostSendsJSON(t *testing.T) {
 	assert.NotNil(t, r.GetBody, "the body can be replayed")
 }
 
+// TestPostBodies: a nil body is no body and no Content-Type (auth_refresh);
+// any other body, even an empty one, is JSON.
+func TestPostBodies(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   []byte
+		wantCT string
+	}{
+		{"nil: no body", nil, ""},
+		{"empty: JSON of no bytes", []byte{}, "application/json"},
+		{"JSON", []byte(`{"a":"b"}`), "application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &roundTrip{answer: func(r *http.Request) (*http.Response, error) {
+				return response(r, 200, `{"idToken":"id"}`), nil
+			}}
+			tr := authhttp.Transport{Client: &http.Client{Transport: rt}}
+			_, err := tr.Post(t.Context(), "http://jquants.test/v1/token/auth_refresh?refreshtoken=x", tt.body)
+			require.NoError(t, err)
+			require.Len(t, rt.reqs, 1)
+			r := rt.reqs[0]
+			assert.Equal(t, tt.wantCT, r.Header.Get("Content-Type"))
+			assert.Equal(t, []string{"application/json"}, r.Header.Values("Accept"))
+			assert.Equal(t, int64(len(tt.body)), r.ContentLength)
+			assert.Empty(t, r.TransferEncoding)
+			assert.Equal(t, string(tt.body), rt.bodies[0])
+			switch {
+			case tt.body == nil:
+				assert.Nil(t, r.Body, "no body at all")
+			case len(tt.body) == 0:
+				assert.Equal(t, http.NoBody, r.Body, "sized as empty, not chunked")
+			}
+		})
+	}
+}
+
 func TestPostAnswers(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -118,7 +158,7 @@ func TestPostAnswers(t *testing.T) {
 				assert.ErrorIs(t, err, tt.wantErr)
 				// auth.Client turns this into an unexpected answer.
 				c := &auth.Client{Transport: tr, MaxRetries: -1}
-				_, err := c.Do(t.Context(), "http://jquants.test/x", nil)
+				_, err := c.Run(t.Context(), &auth.Exchange{Request: auth.Request{URL: "http://jquants.test/x"}})
 				var e *auth.Error
 				require.ErrorAs(t, err, &e)
 				assert.ErrorIs(t, err, auth.ErrUnexpectedAnswer)
@@ -159,8 +199,23 @@ func TestPostErrors(t *testing.T) {
 		assert.Equal(t, 200, ans.StatusCode)
 	})
 	t.Run("bad URL", func(t *testing.T) {
-		_, err := authhttp.Transport{}.Post(t.Context(), "http://[::1", []byte(`{}`))
-		assert.Error(t, err)
+		_, err := authhttp.Transport{}.Post(t.Context(), "http://[::1/?refreshtoken=secret-token-value", []byte(`{}`))
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "secret-token-value")
+	})
+	// Regression: net/http's *url.Error quotes the URL, and auth_refresh's
+	// URL holds the refresh token; auth.Client put the text in its errors.
+	t.Run("errors never hold the URL", func(t *testing.T) {
+		rt := &roundTrip{answer: func(*http.Request) (*http.Response, error) { return nil, boom }}
+		tr := authhttp.Transport{Client: &http.Client{Transport: rt}}
+		const u = "http://jquants.test/v1/token/auth_refresh?refreshtoken=secret-token-value"
+		_, err := tr.Post(t.Context(), u, nil)
+		assert.ErrorIs(t, err, boom)
+		assert.Equal(t, "boom", err.Error())
+		c := &auth.Client{Transport: tr, BaseURL: "http://jquants.test", MaxRetries: -1}
+		_, err = c.AuthRefresh(t.Context(), "secret-token-value")
+		assert.ErrorIs(t, err, boom)
+		assert.EqualError(t, err, "auth: no answer from upstream: boom")
 	})
 	t.Run("nil context", func(t *testing.T) {
 		_, err := authhttp.Transport{}.Post(nilContext(), "http://jquants.test/x", []byte(`{}`))
@@ -230,12 +285,11 @@ func TestPostDoesNotFollowRedirects(t *testing.T) {
 
 func TestNewClient(t *testing.T) {
 	c := authhttp.NewClient("")
-	assert.Equal(t, "https://api.jquants.com/v1/token/auth_user", c.URL())
-	assert.IsType(t, authhttp.Transport{}, c.Transport)
-	assert.Zero(t, c.Timeout, "defaults apply")
+	assert.Equal(t, &auth.Client{Transport: authhttp.Transport{}}, c, "J-Quants, and every default")
 
 	c = authhttp.NewClient("http://127.0.0.1:8788/")
-	assert.Equal(t, "http://127.0.0.1:8788/v1/token/auth_user", c.URL())
+	assert.Equal(t, "http://127.0.0.1:8788/", c.BaseURL)
+	assert.IsType(t, authhttp.Transport{}, c.Transport)
 }
 
 func TestClientOverTransport(t *testing.T) {
@@ -249,7 +303,14 @@ func TestClientOverTransport(t *testing.T) {
 	tok, err := c.AuthUser(t.Context(), creds)
 	require.NoError(t, err)
 	assert.Equal(t, "tok", tok.Value)
-	want, err := creds.RequestBody()
+	assert.Equal(t, []string{string(creds.RequestBody())}, rt.bodies)
+	assert.Equal(t, "http://jquants.test/v1/token/auth_user", rt.reqs[0].URL.String())
+
+	rt.answer = func(r *http.Request) (*http.Response, error) { return response(r, 200, `{"idToken":"id"}`), nil }
+	id, err := c.AuthRefresh(t.Context(), tok.Value)
 	require.NoError(t, err)
-	assert.Equal(t, []string{string(want)}, rt.bodies)
+	assert.Equal(t, "id", id.Value)
+	assert.Equal(t, "http://jquants.test/v1/token/auth_refresh?refreshtoken=tok", rt.reqs[1].URL.String())
+	assert.Equal(t, "", rt.bodies[1])
+	assert.Empty(t, rt.reqs[1].Header.Get("Content-Type"))
 }

@@ -70,7 +70,8 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(tok.Value, authtest.TokenPrefix))
 
-	creds.Password = "wrong-password"
+	creds, err = auth.NewCredentials(authtest.DemoMailAddress, "wrong-password")
+	require.NoError(t, err)
 	_, err = client.AuthUser(t.Context(), creds)
 	assert.ErrorIs(t, err, auth.ErrInvalidCredentials)
 
