@@ -1,12 +1,15 @@
 //go:build !js || !wasm
 
-// The native build: the Worker's proxy handler (package proxy) over net/http,
-// for local use and tests without wrangler. The js/wasm build (main.go) runs
-// the same handler inside the Cloudflare Worker.
+// The native build: the proxy core (package proxy) behind its net/http edge,
+// and the page in web/ when it has been built (`make web`), on the same paths
+// as `wrangler dev`: /v1/* goes to the proxy, anything else to web/ with the
+// headers of web/_headers, falling through to the proxy when no file matches.
+// The js/wasm build (main.go) runs the same core inside the Cloudflare Worker.
 //
 // Environment: the Worker's variables JQUANTS_API_BASE_URL, ALLOWED_ORIGINS,
 // UPSTREAM_TIMEOUT and LOGIN_RATE_LIMIT (see package proxy), plus
-// PORT (default 8787) and HOST (default 127.0.0.1) to listen on.
+// PORT (default 8787) and HOST (default 127.0.0.1) to listen on, and WEB_DIR
+// (default web) for the page.
 //
 //	JQUANTS_API_BASE_URL=http://127.0.0.1:18788 PORT=8787 go run .
 package main
@@ -19,11 +22,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jquants-auth/jquants-auth/auth/authhttp"
+	"github.com/jquants-auth/jquants-auth/internal/webassets"
 	"github.com/jquants-auth/jquants-auth/proxy"
 )
 
@@ -47,6 +53,9 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "jquants-auth: proxy listening on http://%s, forwarding to %s\n", ln.Addr(), h.URL())
+	if _, ok := srv.Handler.(*nativeHandler); ok {
+		fmt.Fprintln(os.Stderr, "jquants-auth: no page: web/jquants-auth.wasm is not built (run `make web`), so only /v1/* is served")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -87,8 +96,14 @@ func newServer(getenv func(string) string) (*http.Server, *proxy.Handler, string
 	if host == "" {
 		host = "127.0.0.1"
 	}
+	var handler http.Handler = &nativeHandler{proxy: h}
+	if page, err := pageHandler(getenv("WEB_DIR"), handler); err != nil {
+		return nil, nil, "", err
+	} else if page != nil {
+		handler = page
+	}
 	srv := &http.Server{
-		Handler:           &nativeHandler{proxy: h},
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      h.UpstreamTimeout() + 30*time.Second,
@@ -106,4 +121,26 @@ type nativeHandler struct{ proxy *proxy.Handler }
 func (n *nativeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Header.Del("CF-Connecting-IP")
 	n.proxy.ServeHTTP(w, r)
+}
+
+// pageHandler serves dir (default "web") in front of the proxy once the
+// browser module is built there; nil when it is not.
+func pageHandler(dir string, proxyHandler http.Handler) (http.Handler, error) {
+	if dir == "" {
+		dir = "web"
+	}
+	if _, err := os.Stat(filepath.Join(dir, "jquants-auth.wasm")); err != nil {
+		return nil, nil
+	}
+	page, err := webassets.New(dir, proxyHandler)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			proxyHandler.ServeHTTP(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
+	}), nil
 }

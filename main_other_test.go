@@ -4,8 +4,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,58 +21,171 @@ import (
 	"github.com/jquants-auth/jquants-auth/proxy"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// env is a getenv over m. WEB_DIR defaults to an empty directory, so that
+// a web/ built by `make web` does not change what these tests see.
+func env(t *testing.T, m map[string]string) func(string) string {
+	t.Helper()
+	if _, ok := m["WEB_DIR"]; !ok {
+		if m == nil {
+			m = map[string]string{}
+		}
+		m["WEB_DIR"] = t.TempDir()
+	}
+	return func(k string) string { return m[k] }
+}
 
 func TestNewServer(t *testing.T) {
-	_, h, addr, err := newServer(env(nil))
+	srv, h, addr, err := newServer(env(t, nil))
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8787", addr)
 	assert.Equal(t, "https://api.jquants.com/v1/token/auth_user", h.URL())
+	assert.IsType(t, &nativeHandler{}, srv.Handler, "no page without a built web/")
+	assert.Greater(t, srv.WriteTimeout, h.UpstreamTimeout(), "a slow upstream still gets its answer written")
 
-	_, _, addr, err = newServer(env(map[string]string{"PORT": "9999", "HOST": "::1"}))
+	_, _, addr, err = newServer(env(t, map[string]string{"PORT": "9999", "HOST": "::1"}))
 	require.NoError(t, err)
 	assert.Equal(t, "[::1]:9999", addr)
 
-	_, _, _, err = newServer(env(map[string]string{"PORT": "http"}))
-	require.ErrorContains(t, err, `PORT="http"`)
-	_, _, _, err = newServer(env(map[string]string{proxy.EnvUpstreamTimeout: "10"}))
-	require.ErrorContains(t, err, proxy.EnvUpstreamTimeout)
-	_, _, _, err = newServer(env(map[string]string{proxy.EnvBaseURL: "http://api.jquants.com"}))
-	require.ErrorContains(t, err, "https")
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"PORT": "http"}, `PORT="http"`},
+		{map[string]string{"PORT": "65536"}, `PORT="65536"`},
+		{map[string]string{"PORT": "-1"}, `PORT="-1"`},
+		{map[string]string{proxy.EnvUpstreamTimeout: "10"}, proxy.EnvUpstreamTimeout},
+		{map[string]string{proxy.EnvBaseURL: "http://api.jquants.com"}, "https"},
+		{map[string]string{proxy.EnvAllowedOrigins: "*"}, "wildcard"},
+	} {
+		_, _, _, err = newServer(env(t, tc.env))
+		require.ErrorContains(t, err, tc.want)
+	}
 }
 
+// post sends a request through the server's handler, as the native server
+// would hand it, and decodes the JSON answer.
+func post(t *testing.T, h http.Handler, target, body string, header ...string) (int, map[string]string) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	if body == "" {
+		r.Body = http.NoBody
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	rr := httptest.NewRecorder()
+	h.ServeHTTP(rr, r)
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(rr.Body.Bytes(), &m), rr.Body.String())
+	return rr.Code, m
+}
+
+var demoBody = `{"mailaddress":"` + authtest.DemoMailAddress + `","password":"` + authtest.DemoPassword + `"}`
+
 // TestNativeRateLimit: the native server limits by connection address and
-// ignores a CF-Connecting-IP sent by the caller.
+// ignores a CF-Connecting-IP sent by the caller; auth_refresh counts too.
 func TestNativeRateLimit(t *testing.T) {
 	fake := authtest.NewServer()
 	t.Cleanup(fake.Close)
-	srv, _, _, err := newServer(env(map[string]string{proxy.EnvBaseURL: fake.URL}))
+	srv, _, _, err := newServer(env(t, map[string]string{proxy.EnvBaseURL: fake.URL}))
 	require.NoError(t, err)
-	post := func(i int) int {
-		r := httptest.NewRequest(http.MethodPost, auth.Path, strings.NewReader(
-			`{"mailaddress":"`+authtest.DemoMailAddress+`","password":"`+authtest.DemoPassword+`"}`))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("CF-Connecting-IP", "203.0.113."+string(rune('0'+i%10)))
-		rr := httptest.NewRecorder()
-		srv.Handler.ServeHTTP(rr, r)
-		return rr.Code
-	}
+	var refresh string
 	for i := range proxy.DefaultLoginLimit {
-		require.Equal(t, http.StatusOK, post(i), "login %d", i)
+		code, m := post(t, srv.Handler, auth.Path, demoBody, "CF-Connecting-IP", "203.0.113."+string(rune('0'+i%10)))
+		require.Equal(t, http.StatusOK, code, "login %d: %v", i, m)
+		refresh = m["refreshToken"]
 	}
-	assert.Equal(t, http.StatusTooManyRequests, post(proxy.DefaultLoginLimit))
+	code, m := post(t, srv.Handler, auth.Path, demoBody)
+	assert.Equal(t, http.StatusTooManyRequests, code)
+	assert.Equal(t, auth.CodeRateLimited, m["code"])
+	code, _ = post(t, srv.Handler, auth.RefreshPath+"?refreshtoken="+refresh, "")
+	assert.Equal(t, http.StatusTooManyRequests, code, "auth_refresh shares the limit")
 	assert.Equal(t, proxy.DefaultLoginLimit, fake.Count())
+	for _, r := range fake.Requests() {
+		assert.Empty(t, r.Header.Values("Cf-Connecting-Ip"))
+	}
 
-	srv, _, _, err = newServer(env(map[string]string{proxy.EnvBaseURL: fake.URL, proxy.EnvLoginRateLimit: "off"}))
+	srv, _, _, err = newServer(env(t, map[string]string{proxy.EnvBaseURL: fake.URL, proxy.EnvLoginRateLimit: "off"}))
 	require.NoError(t, err)
 	for i := range proxy.DefaultLoginLimit + 1 {
-		require.Equal(t, http.StatusOK, post(i), "login %d with limiting off", i)
+		code, m := post(t, srv.Handler, auth.Path, demoBody)
+		require.Equal(t, http.StatusOK, code, "login %d with limiting off: %v", i, m)
 	}
+	code, m = post(t, srv.Handler, auth.RefreshPath+"?refreshtoken="+refresh, "")
+	require.Equal(t, http.StatusOK, code, "%v", m)
+	mail, ok := fake.IDTokenIssuedTo(m["idToken"])
+	assert.True(t, ok)
+	assert.Equal(t, authtest.DemoMailAddress, mail)
+}
+
+// TestNativePage: with a built web/ (WEB_DIR), the page is served under its
+// _headers, /v1/* and paths without a file go to the proxy.
+func TestNativePage(t *testing.T) {
+	fake := authtest.NewServer()
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"_headers":          "/*\n  X-Test-Rule: on\n/\n  Cache-Control: no-store\n",
+		"index.html":        "<!doctype html><title>login</title>",
+		"jquants-auth.wasm": "\x00asm",
+		".secret":           "hidden",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600))
+	}
+	srv, _, _, err := newServer(env(t, map[string]string{proxy.EnvBaseURL: fake.URL, "WEB_DIR": dir}))
+	require.NoError(t, err)
+	_, bare := srv.Handler.(*nativeHandler)
+	assert.False(t, bare, "the page is in front")
+
+	get := func(target string) *httptest.ResponseRecorder {
+		rr := httptest.NewRecorder()
+		srv.Handler.ServeHTTP(rr, httptest.NewRequest(http.MethodGet, target, nil))
+		return rr
+	}
+	rr := get("/")
+	assert.Equal(t, http.StatusOK, rr.Code)
+	assert.Contains(t, rr.Body.String(), "<title>login</title>")
+	assert.Equal(t, "on", rr.Header().Get("X-Test-Rule"))
+	assert.Equal(t, "no-store", rr.Header().Get("Cache-Control"))
+	rr = get("/jquants-auth.wasm")
+	assert.Equal(t, http.StatusOK, rr.Code)
+	assert.Equal(t, "application/wasm", rr.Header().Get("Content-Type"))
+
+	// No file: the proxy answers, in JSON.
+	for _, target := range []string{"/_headers", "/.secret", "/missing.js"} {
+		rr = get(target)
+		assert.Equal(t, http.StatusNotFound, rr.Code, target)
+		assert.Contains(t, rr.Body.String(), `"code":"not_found"`, target)
+	}
+	// /v1/* is the proxy's, whatever web/ holds.
+	rr = get(auth.Path)
+	assert.Equal(t, http.StatusMethodNotAllowed, rr.Code)
+	assert.Equal(t, proxy.Allow, rr.Header().Get("Allow"))
+	code, m := post(t, srv.Handler, auth.Path, demoBody)
+	require.Equal(t, http.StatusOK, code, "%v", m)
+	assert.True(t, fake.Issued(m["refreshToken"]))
+	code, m = post(t, srv.Handler, auth.RefreshPath+"?refreshtoken="+m["refreshToken"], "")
+	require.Equal(t, http.StatusOK, code, "%v", m)
+	_, ok := fake.IDTokenIssuedTo(m["idToken"])
+	assert.True(t, ok)
+
+	// A _headers that cannot be parsed stops the server from starting.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "_headers"), []byte("  Orphan: header\n"), 0o600))
+	_, _, _, err = newServer(env(t, map[string]string{"WEB_DIR": dir}))
+	require.ErrorContains(t, err, "_headers")
 }
 
 func TestRunStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.NoError(t, run(ctx, env(map[string]string{"PORT": "0"})))
-	require.Error(t, run(ctx, env(map[string]string{"PORT": "x"})))
+	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0"})))
+	require.Error(t, run(ctx, env(t, map[string]string{"PORT": "x"})))
+
+	// A port in use is an error, not a hang.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	require.NoError(t, err)
+	require.Error(t, run(context.Background(), env(t, map[string]string{"PORT": port})))
 }

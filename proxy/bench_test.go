@@ -1,3 +1,5 @@
+//go:build !js
+
 package proxy_test
 
 import (
@@ -89,4 +91,37 @@ func BenchmarkPreflight(b *testing.B) {
 // BenchmarkNotFound: the cheapest refusal.
 func BenchmarkNotFound(b *testing.B) {
 	benchServe(b, benchHandler(b, proxy.Config{}), http.MethodGet, "/favicon.ico", "", nil, http.StatusNotFound)
+}
+
+// BenchmarkRefresh: auth_refresh in J-Quants' shape (the token in the query).
+func BenchmarkRefresh(b *testing.B) {
+	tr := transportFunc(func(context.Context, string, []byte) (auth.Answer, error) {
+		return auth.Answer{StatusCode: 200, Body: []byte(`{"idToken":"bench-id-token-0123456789abcdef"}`)}, nil
+	})
+	h, err := proxy.New(proxy.Config{Log: io.Discard}, tr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchServe(b, h, http.MethodPost, auth.RefreshPath+"?refreshtoken=bench-refresh-token-0123456789abcdef", "", http.Header{"Origin": {allowedOrigin}}, http.StatusOK)
+}
+
+// BenchmarkCore: Prepare and Finish alone, as the Worker runs them.
+func BenchmarkCore(b *testing.B) {
+	core, err := proxy.NewCore(proxy.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	up := proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Body: []byte(`{"refreshToken":"bench-token-0123456789abcdef"}`)}}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := &proxy.Request{Method: "POST", Target: auth.Path, Header: proxy.Header{{"content-type", "application/json"}, {"origin", allowedOrigin}},
+			Body: []byte(demoBody), RemoteAddr: "192.0.2.1:1234"}
+		_, call := core.Prepare(r)
+		if call == nil {
+			b.Fatal("no call")
+		}
+		if a := core.Finish(call, up, r.Start); a.Status != 200 {
+			b.Fatalf("status %d", a.Status)
+		}
+	}
 }

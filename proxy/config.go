@@ -3,8 +3,7 @@ package proxy
 import (
 	"errors"
 	"io"
-	"net"
-	"net/url"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -129,11 +128,12 @@ func ConfigFromEnv(getenv func(name string) string) (Config, error) {
 
 // compiled is a checked Config.
 type compiled struct {
-	url        string // BaseURL + auth.Path
+	base       string // BaseURL without a trailing slash
 	origins    map[string]bool
 	timeout    time.Duration
-	limiter    Limiter
-	retryAfter string // LimiterRetryAfter in seconds
+	limit      bool    // ask a login limiter before each call
+	limiter    Limiter // the native server's limiter, when limit
+	retryAfter string  // LimiterRetryAfter in seconds
 	log        io.Writer
 }
 
@@ -145,7 +145,7 @@ func compile(cfg Config) (compiled, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	c.url = base + auth.Path
+	c.base = base
 
 	list := cfg.AllowedOrigins
 	if list == nil {
@@ -170,7 +170,8 @@ func compile(cfg Config) (compiled, error) {
 		c.timeout = t
 	}
 
-	if !cfg.DisableRateLimit {
+	c.limit = !cfg.DisableRateLimit
+	if c.limit {
 		c.limiter = cfg.Limiter
 	}
 	switch ra := cfg.LimiterRetryAfter; {
@@ -185,6 +186,65 @@ func compile(cfg Config) (compiled, error) {
 	return c, errors.Join(errs...)
 }
 
+// splitURL splits scheme://host[:port][rest] without net/url, which would
+// link fmt into the Worker. It lower-cases the scheme.
+func splitURL(s string) (scheme, host, rest string, ok bool) {
+	scheme, after, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" || strings.ContainsAny(s, " \t\r\n\x7f\\") {
+		return "", "", "", false
+	}
+	i := strings.IndexAny(after, "/?#")
+	if i < 0 {
+		i = len(after)
+	}
+	return strings.ToLower(scheme), after[:i], after[i:], true
+}
+
+// validHost accepts a host name, an IPv4 address or a [bracketed] IPv6
+// address, with an optional numeric port.
+func validHost(h string) bool {
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return false
+		}
+		if _, err := netip.ParseAddr(h[1:end]); err != nil {
+			return false
+		}
+		h = "x" + h[end+1:]
+	}
+	name, port, hasPort := strings.Cut(h, ":")
+	if name == "" || hasPort && (len(port) > 5 || !isDigits(port)) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// hostname is host without its port or IPv6 brackets.
+func hostname(host string) string {
+	if strings.HasPrefix(host, "[") {
+		end := strings.IndexByte(host, ']')
+		return host[1:end]
+	}
+	name, _, _ := strings.Cut(host, ":")
+	return name
+}
+
 // checkBaseURL returns the base URL without a trailing slash. Its errors do
 // not repeat the URL, which might hold user info.
 func checkBaseURL(s string) (string, error) {
@@ -194,32 +254,36 @@ func checkBaseURL(s string) (string, error) {
 	bad := func(why string) (string, error) {
 		return "", errors.New("BaseURL (" + EnvBaseURL + ") " + why)
 	}
-	u, err := url.Parse(s)
+	scheme, host, rest, ok := splitURL(s)
 	switch {
-	case err != nil:
-		return bad("is not a URL")
-	case u.Scheme != "https" && u.Scheme != "http":
+	case !ok && !strings.Contains(s, "://"):
 		return bad("must start with https:// (or http:// for a loopback host)")
-	case u.Host == "" || u.Opaque != "":
-		return bad("has no host")
-	case u.User != nil:
+	case !ok:
+		return bad("is not a URL")
+	case scheme != "https" && scheme != "http":
+		return bad("must start with https:// (or http:// for a loopback host)")
+	case strings.Contains(host, "@"):
 		return bad("must not contain user info")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+	case host == "":
+		return bad("has no host")
+	case !validHost(host):
+		return bad("is not a URL")
+	case strings.ContainsAny(rest, "?#"):
 		return bad("must not have a query or fragment")
-	case u.Path != "" && u.Path != "/":
+	case rest != "" && rest != "/":
 		return bad("must not have a path (the proxy appends " + auth.Path + ")")
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	case scheme == "http" && !isLoopback(hostname(host)):
 		return bad("must use https unless the host is loopback (localhost, 127.0.0.1, ::1)")
 	}
-	return u.Scheme + "://" + u.Host, nil
+	return scheme + "://" + host, nil
 }
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // normalizeOrigin turns a configured origin into the form browsers send.
@@ -232,22 +296,23 @@ func normalizeOrigin(o string) (string, error) {
 	if strings.Contains(s, "*") {
 		return bad("has a wildcard: list exact origins")
 	}
-	u, err := url.Parse(s)
+	scheme, host, rest, ok := splitURL(s)
 	switch {
-	case err != nil:
+	case !ok && strings.Contains(s, "://"):
 		return bad("is not a URL")
-	case u.Scheme != "http" && u.Scheme != "https":
+	case !ok || scheme != "http" && scheme != "https":
 		return bad("must be http://host[:port] or https://host[:port]")
-	case u.Host == "" || u.Opaque != "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+	case host == "" || rest != "" || strings.Contains(host, "@"):
 		return bad("must be scheme://host[:port] with nothing else")
-	}
-	host := u.Host
-	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
-		host = strings.TrimSuffix(host, ":"+p)
-	} else if u.Port() == "" && strings.HasSuffix(host, ":") {
+	case strings.HasSuffix(host, ":"):
 		return bad("has an empty port")
+	case !validHost(host):
+		return bad("is not a URL")
 	}
-	return u.Scheme + "://" + host, nil
+	if scheme == "http" && strings.HasSuffix(host, ":80") || scheme == "https" && strings.HasSuffix(host, ":443") {
+		host = host[:strings.LastIndexByte(host, ':')]
+	}
+	return scheme + "://" + host, nil
 }
 
 // seconds formats d as whole seconds, rounded up, at least 1.

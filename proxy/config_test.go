@@ -1,10 +1,6 @@
 package proxy_test
 
 import (
-	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jquants-auth/jquants-auth/auth"
-	"github.com/jquants-auth/jquants-auth/auth/authhttp"
 	"github.com/jquants-auth/jquants-auth/proxy"
 )
 
@@ -45,6 +40,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "origins none", env: map[string]string{proxy.EnvAllowedOrigins: "None"}, want: proxy.Config{AllowedOrigins: []string{}}},
 		{name: "origins only commas", env: map[string]string{proxy.EnvAllowedOrigins: ", ,"}, want: proxy.Config{AllowedOrigins: []string{}}},
 		{name: "timeout without unit", env: map[string]string{proxy.EnvUpstreamTimeout: "10"}, errs: []string{`UPSTREAM_TIMEOUT="10": want a positive Go duration`}},
+		{name: "long value cut in the error", env: map[string]string{proxy.EnvLoginRateLimit: strings.Repeat("x", 150)},
+			errs: []string{`LOGIN_RATE_LIMIT="` + strings.Repeat("x", 100) + `…"`}},
 		{name: "timeout negative", env: map[string]string{proxy.EnvUpstreamTimeout: "-1s"}, errs: []string{"UPSTREAM_TIMEOUT"}},
 		{name: "timeout zero", env: map[string]string{proxy.EnvUpstreamTimeout: "0s"}, errs: []string{"UPSTREAM_TIMEOUT"}},
 		{name: "rate limit junk", env: map[string]string{proxy.EnvLoginRateLimit: "maybe"}, errs: []string{`LOGIN_RATE_LIMIT="maybe": want "on" or "off"`}},
@@ -98,6 +95,12 @@ func TestNewChecksConfig(t *testing.T) {
 		{name: "origin with query", cfg: proxy.Config{AllowedOrigins: []string{"https://a.example?x"}}, errs: []string{"with nothing else"}},
 		{name: "origin empty port", cfg: proxy.Config{AllowedOrigins: []string{"https://a.example:"}}, errs: []string{"empty port"}},
 		{name: "origin not a URL", cfg: proxy.Config{AllowedOrigins: []string{"http://a b%zz"}}, errs: []string{"is not a URL"}},
+		{name: "origin bad host character", cfg: proxy.Config{AllowedOrigins: []string{"https://a$b.example"}}, errs: []string{"is not a URL"}},
+		{name: "IPv6 without closing bracket", cfg: proxy.Config{BaseURL: "http://[::1:8788"}, errs: []string{"is not a URL"}},
+		{name: "IPv6 not an address", cfg: proxy.Config{BaseURL: "https://[zz::1]"}, errs: []string{"is not a URL"}},
+		{name: "port too long", cfg: proxy.Config{BaseURL: "https://api.example:123456"}, errs: []string{"is not a URL"}},
+		{name: "port not a number", cfg: proxy.Config{BaseURL: "https://api.example:https"}, errs: []string{"is not a URL"}},
+		{name: "empty host name with port", cfg: proxy.Config{BaseURL: "https://:443"}, errs: []string{"is not a URL"}},
 		{name: "negative timeout", cfg: proxy.Config{UpstreamTimeout: -time.Second}, errs: []string{"UpstreamTimeout (UPSTREAM_TIMEOUT) -1s"}},
 		{name: "huge timeout", cfg: proxy.Config{UpstreamTimeout: time.Hour}, errs: []string{"at most 5m0s"}},
 		{name: "negative retry after", cfg: proxy.Config{LimiterRetryAfter: -time.Second}, errs: []string{"LimiterRetryAfter"}},
@@ -106,14 +109,13 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Log = io.Discard
-			h, err := proxy.New(tc.cfg, authhttp.Transport{})
-			require.NotNil(t, h)
+			core, err := proxy.NewCore(tc.cfg)
+			require.NotNil(t, core)
+			assert.Equal(t, err, core.Err())
 			if len(tc.errs) == 0 {
 				require.NoError(t, err)
-				require.NoError(t, h.Err())
 				if tc.wantURL != "" {
-					assert.Equal(t, tc.wantURL, h.URL())
+					assert.Equal(t, tc.wantURL, core.URL())
 				}
 				return
 			}
@@ -123,65 +125,15 @@ func TestNewChecksConfig(t *testing.T) {
 			}
 			assert.NotContains(t, err.Error(), "hunter2", "the error does not repeat user info")
 
-			// The handler answers 500 misconfigured, with the reasons on one line.
-			rr := httptest.NewRecorder()
-			h.ServeHTTP(rr, httptest.NewRequest(http.MethodPost, auth.Path, strings.NewReader(demoBody)))
-			require.Equal(t, http.StatusInternalServerError, rr.Code)
-			b := decode(t, rr)
-			assert.Equal(t, proxy.CodeMisconfigured, b.Code)
-			assert.NotContains(t, b.Message, "\n")
-			assert.Contains(t, b.Message, tc.errs[0])
+			// The core answers 500 misconfigured, with the reasons on one line.
+			a, call := core.Prepare(&proxy.Request{Method: "POST", Target: auth.Path, Body: []byte(`{}`)})
+			require.Nil(t, call)
+			require.Equal(t, 500, a.Status)
+			m := answerBody(t, a)
+			assert.Equal(t, proxy.CodeMisconfigured, m["code"])
+			assert.NotContains(t, m["message"], "\n")
+			assert.Contains(t, m["message"], tc.errs[0])
+			assert.NotContains(t, a.Log, "hunter2")
 		})
 	}
-}
-
-func TestNewFromEnv(t *testing.T) {
-	t.Run("ok", func(t *testing.T) {
-		deny := proxy.LimiterFunc(func(_ context.Context, _ string) (bool, error) { return false, nil })
-		h, err := proxy.NewFromEnv(envOf(map[string]string{proxy.EnvUpstreamTimeout: "3s"}), authhttp.Transport{}, deny, io.Discard)
-		require.NoError(t, err)
-		assert.Equal(t, 3*time.Second, h.UpstreamTimeout())
-		assert.Equal(t, auth.DefaultBaseURL+auth.Path, h.URL())
-		r := httptest.NewRequest(http.MethodPost, auth.Path, strings.NewReader(demoBody))
-		r.Header.Set("Content-Type", "application/json")
-		rr := httptest.NewRecorder()
-		h.ServeHTTP(rr, r)
-		assert.Equal(t, http.StatusTooManyRequests, rr.Code, "the limiter is used")
-	})
-	t.Run("rate limit off", func(t *testing.T) {
-		deny := proxy.LimiterFunc(func(_ context.Context, _ string) (bool, error) { return false, nil })
-		fake := transportFunc(func(context.Context, string, []byte) (auth.Answer, error) {
-			return auth.Answer{StatusCode: 200, Body: []byte(`{"refreshToken":"t"}`)}, nil
-		})
-		h, err := proxy.NewFromEnv(envOf(map[string]string{proxy.EnvLoginRateLimit: "off"}), fake, deny, io.Discard)
-		require.NoError(t, err)
-		r := httptest.NewRequest(http.MethodPost, auth.Path, strings.NewReader(demoBody))
-		r.Header.Set("Content-Type", "application/json")
-		rr := httptest.NewRecorder()
-		h.ServeHTTP(rr, r)
-		assert.Equal(t, http.StatusOK, rr.Code)
-	})
-	t.Run("bad env and bad values together", func(t *testing.T) {
-		logs := &syncBuffer{}
-		h, err := proxy.NewFromEnv(envOf(map[string]string{
-			proxy.EnvUpstreamTimeout: "10",
-			proxy.EnvAllowedOrigins:  "*",
-		}), authhttp.Transport{}, nil, logs)
-		require.Error(t, err)
-		require.NotNil(t, h)
-		assert.Equal(t, err, h.Err())
-		rr := httptest.NewRecorder()
-		h.ServeHTTP(rr, httptest.NewRequest(http.MethodOptions, "/anything", nil))
-		require.Equal(t, http.StatusInternalServerError, rr.Code)
-		b := decode(t, rr)
-		assert.Equal(t, proxy.CodeMisconfigured, b.Code)
-		assert.Contains(t, b.Message, "UPSTREAM_TIMEOUT")
-		assert.Contains(t, b.Message, "wildcard")
-		assert.Contains(t, logs.String(), "code=misconfigured")
-	})
-	t.Run("nil transport", func(t *testing.T) {
-		h, err := proxy.NewFromEnv(envOf(nil), nil, nil, io.Discard)
-		require.ErrorContains(t, err, "no upstream auth.Transport")
-		require.NotNil(t, h)
-	})
 }

@@ -2,15 +2,11 @@ package proxy
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jquants-auth/jquants-auth/auth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -68,32 +64,6 @@ func TestMemoryLimiterConcurrent(t *testing.T) {
 	assert.Equal(t, 10, allowed)
 }
 
-var jsonStrings = []string{
-	"", "plain", `quote " and \ backslash`, "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f",
-	"<script>&amp;</script>", "日本語のメッセージ", "\u2028\u2029", "bad \xff utf8 \xc3",
-	"emoji 🎌", strings.Repeat("x", 600),
-}
-
-// TestAppendJSONString: the output is byte for byte what encoding/json writes.
-func TestAppendJSONString(t *testing.T) {
-	for _, s := range jsonStrings {
-		want, err := json.Marshal(s)
-		require.NoError(t, err)
-		assert.Equal(t, string(want), string(appendJSONString(nil, s)), "%q", s)
-	}
-}
-
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range jsonStrings {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		require.NoError(t, err)
-		require.Equal(t, string(want), string(appendJSONString(nil, s)))
-	})
-}
-
 func TestSeconds(t *testing.T) {
 	assert.Equal(t, "1", seconds(0))
 	assert.Equal(t, "1", seconds(time.Millisecond))
@@ -101,28 +71,31 @@ func TestSeconds(t *testing.T) {
 	assert.Equal(t, "61", seconds(time.Minute+time.Millisecond))
 }
 
-func TestDescribePanic(t *testing.T) {
-	assert.Equal(t, "a value that is neither error nor string", describePanic(42))
-}
-
+// TestLogLineQuotesCallerValues: what a caller controls is quoted and cut,
+// so that it cannot forge a line; the query is never logged.
 func TestLogLineQuotesCallerValues(t *testing.T) {
-	var b strings.Builder
-	h, err := New(Config{Log: &b}, nopTransport{})
-	require.NoError(t, err)
-	w := &recorder{status: 404, wrote: true, code: CodeNotFound}
-	r := &http.Request{Method: "get\nX", RequestURI: "/x\n?password=secret", URL: &url.URL{Path: "/x\n"}, Header: http.Header{}}
-	r.Header.Set("Origin", "http://a\nforged line")
-	h.logRequest(r, w, time.Millisecond)
-	line := b.String()
-	assert.Equal(t, 1, strings.Count(line, "\n"), line)
+	start := time.Unix(1_700_000_000, 0)
+	r := &Request{
+		Method: "get\nX", Target: "/x\n?password=secret", Start: start,
+		Header: Header{{"origin", "http://a\nforged line"}},
+	}
+	a := newAnswer(r)
+	a.now = start.Add(1500 * time.Microsecond)
+	line := a.fail(404, CodeNotFound, "not found", "").Log
+	assert.Equal(t, `proxy: method="get\nX" path="/x\n" status=404 duration=1.5ms origin="http://a\nforged line" code=not_found`, line)
+	assert.NotContains(t, line, "\n")
 	assert.NotContains(t, line, "secret", "the query is not logged")
-	assert.Contains(t, line, `method="get\nX"`)
-	assert.Contains(t, line, `origin="http://a\nforged line"`)
+
+	long := &Request{Method: strings.Repeat("M", 40), Target: "/" + strings.Repeat("p", 300), Start: start, Header: Header{{"origin", strings.Repeat("o", 300)}}}
+	a = newAnswer(long)
+	line = a.fail(404, CodeNotFound, "not found", strings.Repeat("d", 400)).Log
+	assert.Contains(t, line, `method="`+strings.Repeat("M", 32)+`…"`)
+	assert.Contains(t, line, `path="/`+strings.Repeat("p", 199)+`…"`)
+	assert.Contains(t, line, `origin="`+strings.Repeat("o", 200)+`…"`)
+	assert.Contains(t, line, `detail="`+strings.Repeat("d", 300)+`…"`)
+	assert.Contains(t, newAnswer(&Request{Method: "OPTIONS", Target: "/"}).done(204, nil).Log, "method=OPTIONS path=")
+
 	assert.Equal(t, strings.Repeat("x", 5)+"…", cut("xxxxxxx", 5))
-}
-
-type nopTransport struct{}
-
-func (nopTransport) Post(context.Context, string, []byte) (auth.Answer, error) {
-	return auth.Answer{}, nil
+	assert.Equal(t, "xxxxx", cut("xxxxx", 5))
+	assert.Equal(t, "あ…", cut("あい", 4), "whole characters")
 }

@@ -1,31 +1,31 @@
-// Package proxy is the HTTP handler of the J-Quants login proxy: it takes
-// POST /v1/token/auth_user with {"mailaddress","password"}, checks it, and
-// forwards exactly those two fields to J-Quants through an auth.Transport,
-// answering JSON with J-Quants' status, or a gateway error of its own.
-//
-// It is plain net/http so that it runs natively (main_other.go, httptest)
-// and inside the Cloudflare Worker (main.go, syumai/workers) alike; it
-// imports neither syscall/js nor the Workers SDK.
+// Package proxy is the J-Quants login proxy as a core without I/O, in the
+// style of h11: an edge hands Prepare a request it has read (method, target,
+// headers, a body of at most MaxBodyBytes+1 bytes), and gets back either a
+// final Answer or a Call to make upstream; it makes the call (asking its
+// login limiter first when Call.LimitKey is set), hands the outcome to
+// Finish, and sends the Answer. Every decision, every answer body and every
+// log line is made here, once, for the native server (Handler, net/http),
+// the Cloudflare Worker (main.go and worker/entry.mjs) and the tests.
 //
 // # Answers
 //
 // Every answer carries Cache-Control: no-store, X-Content-Type-Options:
 // nosniff and Vary: Origin; every answer with a body is
-// "application/json; charset=utf-8": {"refreshToken":"…"} on success,
-// {"message":"…","code":"…"} otherwise. Preflights and plain OPTIONS are 204
-// without a body. Codes:
+// "application/json; charset=utf-8": {"refreshToken":"…"} or {"idToken":"…"}
+// on success, {"message":"…","code":"…"} otherwise. Preflights and plain
+// OPTIONS are 204 without a body. Codes:
 //
 //	status code                    when
 //	200    -                       J-Quants issued a token
-//	400    invalid_input           body is not {"mailaddress":string,"password":string} passing auth.NewCredentials
+//	400    invalid_input           the body or query is not what the endpoint takes (see below)
 //	400    invalid_credentials     J-Quants answered 400 (its message passed through)
 //	403    forbidden               J-Quants answered 403 (its message passed through)
 //	403    origin_not_allowed      Origin header not allowed (POST, preflight, any method)
-//	404    not_found               any target but /v1/token/auth_user[?query]
+//	404    not_found               any target but the two endpoints [?query]
 //	405    method_not_allowed      not POST or OPTIONS (Allow: OPTIONS, POST)
 //	413    body_too_large          body over 4 KiB
-//	415    unsupported_media_type  Content-Type not application/json (charset utf-8 allowed)
-//	429    rate_limited            Limiter refused, or J-Quants answered 429 (with Retry-After)
+//	415    unsupported_media_type  a body whose Content-Type is not JSON, text/plain or none, or has a charset other than UTF-8
+//	429    rate_limited            the login limiter refused, or J-Quants answered 429 (with Retry-After)
 //	499    canceled                the caller went away first (only seen in the log)
 //	500    upstream_error          J-Quants answered 500 (its message passed through)
 //	500    internal                a panic while serving
@@ -35,28 +35,26 @@
 //	502    upstream_unreachable    no answer at all (connection refused, reset, DNS …)
 //	504    timeout                 no answer within UpstreamTimeout
 //
+// POST /v1/token/auth_user takes {"mailaddress","password"}. POST
+// /v1/token/auth_refresh takes J-Quants' own shape (?refreshtoken=…, no
+// body) or {"refreshtoken":"…"}, which keeps the token out of URLs and logs.
+// A missing Content-Type and text/plain count as JSON, as J-Quants' own
+// documentation sample and a browser's plain fetch send them; the Origin
+// check still guards browsers.
+//
 // Checks run in this order and nothing goes upstream unless all pass:
 // config, path (404), Origin (403), preflight (204), method (405),
-// Content-Type (415), size (413), body (400), Limiter (429).
+// Content-Type (415), size (413), body (400), limiter (429).
 package proxy
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"mime"
-	"net"
-	"net/http"
-	"os"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jquants-auth/jquants-auth/auth"
-	"github.com/rs/cors"
+	"github.com/jquants-auth/jquants-auth/internal/flatjson"
 )
 
 // The proxy's own codes; it also uses auth.CodeInvalidInput,
@@ -80,466 +78,417 @@ const StatusClientClosedRequest = 499
 // Allow is the Allow header of a 405 and of a plain OPTIONS answer.
 const Allow = "OPTIONS, POST"
 
-// Handler is the proxy. Create it with New or NewFromEnv; it is safe for
-// concurrent use.
-type Handler struct {
-	c        compiled
-	err      error  // non-nil: misconfigured, every request answers 500
-	errMsg   string // err on one line
-	upstream auth.Transport
-	cors     *cors.Cors
-	logMu    sync.Mutex
+// Core makes the proxy's decisions. Create it with NewCore; it holds only
+// the compiled Config, so it is safe for concurrent use.
+type Core struct {
+	c      compiled
+	err    error  // non-nil: misconfigured, every request answers 500
+	errMsg string // err on one line
 }
 
-// New checks cfg and returns the handler. It never returns nil: when cfg is
-// invalid (or upstream is nil) it returns the error, naming every bad field,
-// together with a Handler that answers every request 500 {"code":"misconfigured"}
-// so that a Worker keeps answering JSON instead of crashing.
-func New(cfg Config, upstream auth.Transport) (*Handler, error) {
+// NewCore checks cfg and returns the core. It never returns nil: when cfg is
+// invalid it returns the error, naming every bad field, together with a Core
+// that answers every request 500 {"code":"misconfigured"}, so that a Worker
+// keeps answering JSON instead of crashing.
+func NewCore(cfg Config) (*Core, error) {
 	c, err := compile(cfg)
-	if upstream == nil {
-		err = errors.Join(err, errors.New("no upstream auth.Transport"))
-	}
-	if c.log == nil {
-		c.log = os.Stderr
-	}
-	h := &Handler{c: c, upstream: upstream}
-	if err != nil {
-		h.err = err
-		h.errMsg = strings.ReplaceAll(err.Error(), "\n", "; ")
-		return h, err
-	}
-	// AllowOriginVaryRequestFunc replaces AllowedOrigins, whose empty value
-	// would mean "any origin" to rs/cors; our list is exact and may be empty.
-	h.cors = cors.New(cors.Options{
-		AllowOriginVaryRequestFunc: func(r *http.Request, origin string) (bool, []string) {
-			return h.originAllowed(r, origin), nil
-		},
-		AllowedMethods: []string{http.MethodPost},
-		AllowedHeaders: []string{"Content-Type"},
-		// A page can read Retry-After on a 429 only when it is exposed.
-		ExposedHeaders:       []string{"Retry-After"},
-		MaxAge:               PreflightMaxAge,
-		OptionsSuccessStatus: http.StatusNoContent,
-	})
-	return h, nil
+	p := &Core{c: c}
+	p.setErr(err)
+	return p, err
 }
 
-// NewFromEnv is ConfigFromEnv(getenv) with limiter and log added, then New:
-// the one-liner for both mains. Like New it never returns nil.
-func NewFromEnv(getenv func(name string) string, upstream auth.Transport, limiter Limiter, log io.Writer) (*Handler, error) {
+// CoreFromEnv is ConfigFromEnv(getenv), then NewCore; the Worker's one-liner.
+func CoreFromEnv(getenv func(name string) string) (*Core, error) {
 	cfg, envErr := ConfigFromEnv(getenv)
-	cfg.Limiter, cfg.Log = limiter, log
-	h, err := New(cfg, upstream)
-	if envErr != nil {
-		err = errors.Join(envErr, err)
-		h.err = err
-		h.errMsg = strings.ReplaceAll(err.Error(), "\n", "; ")
-	}
-	return h, err
+	p, err := NewCore(cfg)
+	err = errors.Join(envErr, err)
+	p.setErr(err)
+	return p, err
 }
 
-// Err is the configuration error the handler answers 500 for, or nil.
-func (h *Handler) Err() error { return h.err }
+func (p *Core) setErr(err error) {
+	p.err = err
+	if err != nil {
+		p.errMsg = strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+}
 
-// URL is the upstream endpoint the handler posts to.
-func (h *Handler) URL() string { return h.c.url }
+// Err is the configuration error the core answers 500 for, or nil.
+func (p *Core) Err() error { return p.err }
+
+// URL is the upstream auth_user endpoint.
+func (p *Core) URL() string { return p.c.base + auth.Path }
 
 // UpstreamTimeout is the compiled upstream timeout.
-func (h *Handler) UpstreamTimeout() time.Duration { return h.c.timeout }
+func (p *Core) UpstreamTimeout() time.Duration { return p.c.timeout }
 
-// ServeHTTP answers one request; see the package documentation.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rw := &recorder{ResponseWriter: w}
-	// Close the body when done, as net/http's server does. In the Worker
-	// nothing else does, and closing cancels what the handler left unread:
-	// without it a refused upload (413 on its Content-Length, say) is still
-	// read to the end before the answer leaves (wrangler dev drains every
-	// unused body).
-	if r.Body != nil {
-		defer r.Body.Close()
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			rw.detail = "panic: " + describePanic(p)
-			if !rw.wrote {
-				rw.fail(http.StatusInternalServerError, CodeInternal, "internal error in the proxy")
-			}
-			h.logRequest(r, rw, time.Since(start))
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			return
+// Request is what Prepare needs of an incoming request.
+type Request struct {
+	Method string
+	// Target is the request target as received: origin-form "/path?query"
+	// natively (an absolute-form target is refused), or the path and query
+	// of the URL workerd hands the Worker.
+	Target string
+	// Scheme ("http" or "https") and Host ("host[:port]") are the proxy's
+	// own origin, to allow pages served from it.
+	Scheme, Host string
+	// Header holds each header once, names in lower case, repeated values
+	// joined with ", " as fetch's Headers does.
+	Header Header
+	// Body is at most MaxBodyBytes+1 bytes: read no more. TooLarge says the
+	// edge did not read it because Content-Length was over MaxBodyBytes;
+	// ReadErr says reading failed (the text goes to the log only).
+	Body     []byte
+	TooLarge bool
+	ReadErr  string
+	// RemoteAddr is the peer's address, the limiter key when there is no
+	// CF-Connecting-IP.
+	RemoteAddr string
+	// Start is when the request arrived, for the log's duration.
+	Start time.Time
+}
+
+// Header is a request's headers as name, value pairs.
+type Header [][2]string
+
+// Get is the value of the header named name (in lower case), or "".
+func (h Header) Get(name string) string {
+	for _, f := range h {
+		if f[0] == name {
+			return f[1]
 		}
-		h.logRequest(r, rw, time.Since(start))
-	}()
-	h.serve(rw, w, r)
-}
-
-func (h *Handler) serve(w *recorder, raw http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	if h.err != nil {
-		w.detail = h.errMsg
-		w.fail(http.StatusInternalServerError, CodeMisconfigured, "the proxy is misconfigured: "+h.errMsg)
-		return
-	}
-	if !isEndpoint(r) {
-		w.fail(http.StatusNotFound, CodeNotFound, "not found: the proxy serves only POST "+auth.Path)
-		return
-	}
-	if o := r.Header["Origin"]; len(o) > 1 || len(o) == 1 && !h.originAllowed(r, o[0]) {
-		w.fail(http.StatusForbidden, CodeOriginNotAllowed, "this origin may not use the proxy: add it to "+EnvAllowedOrigins)
-		return
-	}
-	// Preflight: rs/cors writes the 204, with CORS headers when the
-	// requested method and headers are allowed.
-	h.cors.HandlerFunc(w, r)
-	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		return
-	}
-	switch r.Method {
-	case http.MethodPost:
-	case http.MethodOptions:
-		hd.Set("Allow", Allow)
-		w.WriteHeader(http.StatusNoContent)
-		return
-	default:
-		hd.Set("Allow", Allow)
-		w.fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed: use POST")
-		return
-	}
-
-	if ct := r.Header["Content-Type"]; len(ct) != 1 || !isJSONType(ct[0]) {
-		w.fail(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body must be sent as Content-Type: application/json")
-		return
-	}
-	if r.ContentLength > MaxBodyBytes {
-		w.fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is larger than 4 KiB")
-		return
-	}
-	var body []byte
-	if r.Body != nil {
-		var err error
-		body, err = io.ReadAll(http.MaxBytesReader(raw, r.Body, MaxBodyBytes))
-		if err != nil {
-			if errors.As(err, new(*http.MaxBytesError)) {
-				w.fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is larger than 4 KiB")
-			} else {
-				w.detail = err.Error()
-				w.fail(http.StatusBadRequest, auth.CodeInvalidInput, "the body could not be read")
-			}
-			return
-		}
-	}
-	mail, password, msg := parseBody(body)
-	if msg != "" {
-		w.fail(http.StatusBadRequest, auth.CodeInvalidInput, msg)
-		return
-	}
-	creds, err := auth.NewCredentials(mail, password)
-	if err != nil {
-		// An *auth.InputError names the field and the reason, never the value.
-		w.fail(http.StatusBadRequest, auth.CodeInvalidInput, err.Error())
-		return
-	}
-
-	if h.c.limiter != nil {
-		ok, err := h.c.limiter.Allow(r.Context(), clientKey(r))
-		switch {
-		case err != nil:
-			h.logLine("limiter failed, letting the login through", err.Error())
-		case !ok:
-			hd.Set("Retry-After", h.c.retryAfter)
-			w.fail(http.StatusTooManyRequests, auth.CodeRateLimited, "too many login attempts from this address: try again in "+h.c.retryAfter+" seconds")
-			return
-		}
-	}
-	h.forward(w, r, creds)
-}
-
-type result struct {
-	ans      auth.Answer
-	err      error
-	panicked bool
-	panicVal any
-}
-
-// forward makes the one upstream try. A timer races the transport, so the
-// 504 comes on time even from a transport that ignores its context. A
-// transport that enforces the timeout itself should return an error matching
-// context.DeadlineExceeded, which also answers 504.
-func (h *Handler) forward(w *recorder, r *http.Request, creds auth.Credentials) {
-	body, err := creds.RequestBody()
-	if err != nil {
-		panic(err) // cannot happen: two strings
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.c.timeout)
-	defer cancel()
-	done := make(chan result, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- result{panicked: true, panicVal: p}
-			}
-		}()
-		ans, err := h.upstream.Post(ctx, h.c.url, body)
-		done <- result{ans: ans, err: err}
-	}()
-	timer := time.NewTimer(h.c.timeout)
-	defer timer.Stop()
-	select {
-	case res := <-done:
-		if res.panicked {
-			panic(res.panicVal)
-		}
-		h.answer(ctx, w, r, res)
-	case <-timer.C:
-		h.timedOut(w)
-	case <-r.Context().Done():
-		w.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled")
-	}
-}
-
-func (h *Handler) timedOut(w *recorder) {
-	w.fail(http.StatusGatewayTimeout, auth.CodeTimeout, "no answer from the J-Quants API within "+h.c.timeout.String())
-}
-
-const upstreamName = "the J-Quants API"
-
-func (h *Handler) answer(ctx context.Context, w *recorder, r *http.Request, res result) {
-	if res.err != nil {
-		w.detail = res.err.Error()
-		switch {
-		case r.Context().Err() != nil:
-			w.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled")
-		case ctx.Err() != nil || errors.Is(res.err, context.DeadlineExceeded):
-			// The second test serves transports that time out on their own
-			// (fetch with AbortSignal.timeout), possibly before our timer.
-			h.timedOut(w)
-		case errors.Is(res.err, auth.ErrAnswerTooLarge):
-			w.fail(http.StatusBadGateway, auth.CodeUpstreamError, upstreamName+" answered with a body larger than 64 KiB")
-		case res.ans.StatusCode != 0:
-			w.fail(http.StatusBadGateway, auth.CodeUpstreamError, upstreamName+"'s answer (status "+itoa(res.ans.StatusCode)+") was cut off or could not be read")
-		default:
-			w.fail(http.StatusBadGateway, CodeUpstreamUnreachable, "could not reach "+upstreamName+", or it closed the connection without answering")
-		}
-		return
-	}
-	tok, err := auth.DecodeAnswer(res.ans, time.Now())
-	if err == nil {
-		b := appendJSONString(append(make([]byte, 0, 32+len(tok.Value)), `{"refreshToken":`...), tok.Value)
-		w.json(http.StatusOK, append(b, '}'))
-		return
-	}
-	var e *auth.Error
-	if !errors.As(err, &e) {
-		panic(err) // DecodeAnswer returns only *auth.Error
-	}
-	pass := func(status int, code, fallback string) {
-		msg := e.Message
-		if msg == "" {
-			msg = fallback
-		}
-		w.fail(status, code, msg)
-	}
-	w.detail = "upstream status " + itoa(e.StatusCode)
-	switch e.Kind() {
-	case auth.ErrInvalidCredentials:
-		pass(http.StatusBadRequest, auth.CodeInvalidCredentials, upstreamName+" rejected the mail address or password")
-	case auth.ErrForbidden:
-		pass(http.StatusForbidden, auth.CodeForbidden, upstreamName+" refused the request")
-	case auth.ErrUpstreamFailure:
-		pass(http.StatusInternalServerError, auth.CodeUpstreamError, upstreamName+" failed; try again later")
-	case auth.ErrRateLimited:
-		ra := h.c.retryAfter
-		if e.RetryAfter > 0 {
-			ra = seconds(e.RetryAfter)
-		}
-		w.Header().Set("Retry-After", ra)
-		pass(http.StatusTooManyRequests, auth.CodeRateLimited, upstreamName+" is rate limiting logins: try again in "+ra+" seconds")
-	case auth.ErrEndpointGone:
-		w.fail(http.StatusBadGateway, auth.CodeEndpointGone, e.Message+" (it answered 404)")
-	case auth.ErrUnexpectedAnswer:
-		w.fail(http.StatusBadGateway, auth.CodeUpstreamError, upstreamName+" answered 200 without a usable refresh token: "+e.Message)
-	default:
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", seconds(e.RetryAfter))
-		}
-		w.fail(http.StatusBadGateway, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+itoa(e.StatusCode))
-	}
-}
-
-// isEndpoint accepts exactly auth.Path, with an optional query. Natively
-// RequestURI is the raw request target, so an absolute-form target
-// (http://evil/v1/token/auth_user) or an escaped one (%2F) is refused; in the
-// Worker RequestURI is empty and URL is absolute, the Worker's own.
-func isEndpoint(r *http.Request) bool {
-	if r.URL == nil || r.URL.Path != auth.Path || r.URL.RawPath != "" {
-		return false
-	}
-	if r.RequestURI == "" {
-		return true
-	}
-	target, _, _ := strings.Cut(r.RequestURI, "?")
-	return target == auth.Path
-}
-
-// originAllowed: a configured origin, or the proxy's own scheme://host.
-func (h *Handler) originAllowed(r *http.Request, origin string) bool {
-	if h.c.origins[origin] {
-		return true
-	}
-	scheme, host, ok := strings.Cut(origin, "://")
-	if !ok {
-		return false
-	}
-	return scheme == requestScheme(r) && host != "" && strings.EqualFold(host, requestHost(r))
-}
-
-func requestScheme(r *http.Request) string {
-	switch {
-	case r.URL != nil && r.URL.Scheme != "":
-		return r.URL.Scheme // workerd: the URL is absolute
-	case r.TLS != nil:
-		return "https"
-	}
-	return "http"
-}
-
-func requestHost(r *http.Request) string {
-	if r.Host != "" {
-		return r.Host
-	}
-	if r.URL != nil {
-		return r.URL.Host
 	}
 	return ""
 }
 
-// clientKey is the Limiter key: CF-Connecting-IP (set by Cloudflare; the
-// native server deletes it from callers), else the host of RemoteAddr.
-func clientKey(r *http.Request) string {
-	if ip := strings.TrimSpace(r.Header.Get("CF-Connecting-IP")); ip != "" {
-		return ip
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
-}
-
-// isJSONType accepts application/json with no charset other than utf-8.
-func isJSONType(v string) bool {
-	mt, params, err := mime.ParseMediaType(v)
-	if err != nil || mt != "application/json" {
-		return false
-	}
-	cs, ok := params["charset"]
-	return !ok || strings.EqualFold(cs, "utf-8")
-}
-
-// parseBody walks the JSON tokens of body and returns the two fields, or a
-// message saying what is wrong. The message never quotes the body.
-func parseBody(body []byte) (mail, password, msg string) {
-	const shape = "the body must be a JSON object with string fields " + auth.FieldMailAddress + " and " + auth.FieldPassword
-	if !utf8.Valid(body) {
-		return "", "", "the body is not valid UTF-8"
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	notJSON := func() (string, string, string) {
-		return "", "", "the body is not valid JSON (near byte " + itoa(int(dec.InputOffset())) + ")"
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return notJSON()
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return "", "", shape
-	}
-	var seen []string
-	var haveMail, havePassword bool
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return notJSON()
-		}
-		key, _ := tok.(string) // object keys are always strings
-		for _, k := range seen {
-			if k == key {
-				if key == auth.FieldMailAddress || key == auth.FieldPassword {
-					return "", "", "the field " + key + " appears twice"
-				}
-				return "", "", "a field appears twice in the body"
-			}
-		}
-		seen = append(seen, key)
-		switch key {
-		case auth.FieldMailAddress, auth.FieldPassword:
-			tok, err := dec.Token()
-			if err != nil {
-				return notJSON()
-			}
-			s, ok := tok.(string)
-			if !ok {
-				return "", "", "the field " + key + " must be a string"
-			}
-			if key == auth.FieldMailAddress {
-				mail, haveMail = s, true
-			} else {
-				password, havePassword = s, true
-			}
-		default:
-			if !skipValue(dec) {
-				return notJSON()
-			}
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return notJSON()
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return "", "", "the body has data after the JSON object"
-	}
-	switch {
-	case !haveMail:
-		return "", "", "the field " + auth.FieldMailAddress + " is missing"
-	case !havePassword:
-		return "", "", "the field " + auth.FieldPassword + " is missing"
-	}
-	return mail, password, ""
-}
-
-// skipValue consumes one JSON value of any shape.
-func skipValue(dec *json.Decoder) bool {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-		if depth == 0 {
+// Has reports whether the header named name (in lower case) is present.
+func (h Header) Has(name string) bool {
+	for _, f := range h {
+		if f[0] == name {
 			return true
 		}
 	}
+	return false
 }
 
-func describePanic(p any) string {
+// Answer is a complete answer for the edge to send, and its log line.
+type Answer struct {
+	Status int
+	Header [][2]string // canonical names, each once
+	Body   []byte      // nil for none
+	Log    string      // one line without a newline; never a secret
+}
+
+// Call is the upstream request an edge makes for Prepare, then hands back to
+// Finish. URL and Body hold secrets: send them, never log them.
+type Call struct {
+	URL     string
+	Body    []byte // JSON, or nil for no body and no Content-Type
+	Timeout time.Duration
+	// LimitKey, when not "", is the client key the edge's login limiter is
+	// asked about before the call; a refusal is Upstream{Limited: true}.
+	LimitKey string
+	// State is what Finish needs of the request, as a short string an edge
+	// that keeps no Go value between calls can hand back (see ParseState).
+	State State
+}
+
+// Upstream is what became of a Call.
+type Upstream struct {
+	Limited bool        // the limiter refused: nothing was sent
+	Answer  auth.Answer // the answer, when Fault is NoFault (or Cut/TooLarge, with its status)
+	Fault   Fault
+	// Detail is for the log: a limiter error, or why there was no answer.
+	// It must not hold Call.URL (a refresh token can be in its query).
+	Detail string
+}
+
+// Fault is why a Call has no usable answer.
+type Fault uint8
+
+const (
+	NoFault     Fault = iota
+	Timeout           // no answer within Call.Timeout
+	Canceled          // the caller went away
+	Unreachable       // no answer at all
+	Cut               // the answer's body could not be read to its end
+	TooLarge          // the answer's body is over auth.MaxAnswerBytes
+)
+
+// Prepare decides what to do with r: answer it now, or make the Call and
+// hand its outcome to Finish.
+func (p *Core) Prepare(r *Request) (Answer, *Call) {
+	a := newAnswer(r)
+	if p.err != nil {
+		return a.fail(500, CodeMisconfigured, "the proxy is misconfigured: "+p.errMsg, p.errMsg), nil
+	}
+	path, query := splitTarget(r.Target)
+	ep, ok := endpointAt(path)
+	if !ok {
+		return a.fail(404, CodeNotFound, "not found: the proxy serves only POST "+auth.Path+" and "+auth.RefreshPath, ""), nil
+	}
+	origin, hasOrigin := r.origin()
+	if hasOrigin && !p.originAllowed(r, origin) {
+		return a.fail(403, CodeOriginNotAllowed, "this origin may not use the proxy: add it to "+EnvAllowedOrigins, ""), nil
+	}
+	if r.Method == "OPTIONS" && r.Header.Has("access-control-request-method") {
+		return a.preflight(r, hasOrigin), nil
+	}
+	switch r.Method {
+	case "POST":
+	case "OPTIONS":
+		a.set("Allow", Allow)
+		return a.done(204, nil), nil
+	default:
+		a.set("Allow", Allow)
+		return a.fail(405, CodeMethodNotAllowed, "method not allowed: use POST", ""), nil
+	}
+	allowOrigin := ""
+	if hasOrigin {
+		allowOrigin = origin
+		a.set("Access-Control-Allow-Origin", origin)
+		a.set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	// A Content-Type describes a body; with none (J-Quants' auth_refresh
+	// shape, as curl -d '' sends it) there is nothing to refuse.
+	hasBody := len(r.Body) > 0 || r.TooLarge
+	if hasBody && !jsonContentType(r.Header.Get("content-type"), r.Header.Has("content-type")) {
+		return a.fail(415, CodeUnsupportedMediaType, "the body must be JSON: send Content-Type: application/json", ""), nil
+	}
+	if r.TooLarge || len(r.Body) > MaxBodyBytes {
+		return a.fail(413, CodeBodyTooLarge, "the body is larger than 4 KiB", ""), nil
+	}
+	if r.ReadErr != "" {
+		return a.fail(400, auth.CodeInvalidInput, "the body could not be read", r.ReadErr), nil
+	}
+	var req auth.Request
+	var msg string
+	if ep == auth.AuthUser {
+		req, msg = p.authUser(r.Body)
+	} else {
+		req, msg = p.authRefresh(query, r.Body)
+	}
+	if msg != "" {
+		return a.fail(400, auth.CodeInvalidInput, msg, ""), nil
+	}
+	call := &Call{URL: req.URL, Body: req.Body, Timeout: p.c.timeout, State: State{Endpoint: ep, Origin: allowOrigin, Start: r.Start}}
+	if p.c.limit {
+		call.LimitKey = r.clientKey()
+	}
+	return Answer{}, call
+}
+
+// authUser checks an auth_user body; msg says what is wrong, never quoting it.
+func (p *Core) authUser(body []byte) (auth.Request, string) {
+	fields, msg := bodyFields(body, auth.FieldMailAddress, auth.FieldPassword)
+	if msg != "" {
+		return auth.Request{}, msg
+	}
+	creds, err := auth.NewCredentials(fields[0], fields[1])
+	if err != nil {
+		// An *auth.InputError names the field and the reason, never the value.
+		return auth.Request{}, err.Error()
+	}
+	return auth.AuthUserRequest(p.c.base, creds), ""
+}
+
+// authRefresh takes the token from the query (J-Quants' shape) or the body.
+func (p *Core) authRefresh(query string, body []byte) (auth.Request, string) {
+	token, inQuery, msg := queryParam(query, auth.FieldRefreshToken)
+	switch {
+	case msg != "":
+		return auth.Request{}, msg
+	case inQuery && len(body) > 0:
+		return auth.Request{}, "send the refresh token in the query or in the body, not both"
+	case !inQuery && len(body) == 0:
+		return auth.Request{}, "the refresh token is missing: send ?" + auth.FieldRefreshToken + "=… or the body {\"" + auth.FieldRefreshToken + "\":\"…\"}"
+	case !inQuery:
+		fields, msg := bodyFields(body, auth.FieldRefreshToken)
+		if msg != "" {
+			return auth.Request{}, msg
+		}
+		token = fields[0]
+	}
+	if err := auth.CheckRefreshToken(token); err != nil {
+		return auth.Request{}, err.Error()
+	}
+	return auth.AuthRefreshRequest(p.c.base, token), ""
+}
+
+// Finish turns what became of call into the answer.
+func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
+	st := call.State
+	a := &answer{method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
+	a.set("Cache-Control", "no-store")
+	a.set("X-Content-Type-Options", "nosniff")
+	a.set("Vary", "Origin")
+	if st.Origin != "" {
+		a.set("Access-Control-Allow-Origin", st.Origin)
+		a.set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	const upstreamName = "the J-Quants API"
+	switch up.Fault {
+	case Timeout:
+		return a.fail(504, auth.CodeTimeout, "no answer from "+upstreamName+" within "+p.c.timeout.String(), up.Detail)
+	case Canceled:
+		return a.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled", up.Detail)
+	case TooLarge:
+		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with a body larger than 64 KiB", up.Detail)
+	case Cut:
+		return a.fail(502, auth.CodeUpstreamError, upstreamName+"'s answer (status "+strconv.Itoa(up.Answer.StatusCode)+") was cut off or could not be read", up.Detail)
+	case Unreachable:
+		return a.fail(502, CodeUpstreamUnreachable, "could not reach "+upstreamName+", or it closed the connection without answering", up.Detail)
+	}
+	if up.Limited {
+		a.set("Retry-After", p.c.retryAfter)
+		return a.fail(429, auth.CodeRateLimited, "too many login attempts from this address: try again in "+p.c.retryAfter+" seconds", up.Detail)
+	}
+	if up.Detail != "" {
+		a.detail = "limiter failed, the login went through: " + up.Detail
+	}
+	tok, err := st.Endpoint.Decode(up.Answer, now)
+	if err == nil {
+		field := "refreshToken"
+		if st.Endpoint == auth.AuthRefresh {
+			field = "idToken"
+		}
+		return a.json(200, "", flatjson.AppendObject(make([]byte, 0, 24+len(tok.Value)), field, tok.Value))
+	}
+	var e *auth.Error
+	errors.As(err, &e) // Decode returns only *auth.Error
+	pass := func(status int, code, fallback string) Answer {
+		msg := e.Message
+		if msg == "" {
+			msg = fallback
+		}
+		return a.fail(status, code, msg, "upstream status "+strconv.Itoa(e.StatusCode))
+	}
+	switch e.Kind() {
+	case auth.ErrInvalidCredentials:
+		if st.Endpoint == auth.AuthRefresh {
+			return pass(400, auth.CodeInvalidCredentials, upstreamName+" rejected the refresh token: it is incorrect or expired")
+		}
+		return pass(400, auth.CodeInvalidCredentials, upstreamName+" rejected the mail address or password")
+	case auth.ErrForbidden:
+		return pass(403, auth.CodeForbidden, upstreamName+" refused the request")
+	case auth.ErrUpstreamFailure:
+		return pass(500, auth.CodeUpstreamError, upstreamName+" failed; try again later")
+	case auth.ErrRateLimited:
+		ra := p.c.retryAfter
+		if e.RetryAfter > 0 {
+			ra = seconds(e.RetryAfter)
+		}
+		a.set("Retry-After", ra)
+		return pass(429, auth.CodeRateLimited, upstreamName+" is rate limiting logins: try again in "+ra+" seconds")
+	case auth.ErrEndpointGone:
+		return a.fail(502, auth.CodeEndpointGone, e.Message+" (it answered 404)", "upstream status 404")
+	case auth.ErrUnexpectedAnswer:
+		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered 200 without a usable "+tokenName(st.Endpoint)+": "+e.Message, "")
+	}
+	if e.RetryAfter > 0 {
+		a.set("Retry-After", seconds(e.RetryAfter))
+	}
+	return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(e.StatusCode), "")
+}
+
+func tokenName(e auth.Endpoint) string {
+	if e == auth.AuthRefresh {
+		return "ID token"
+	}
+	return "refresh token"
+}
+
+// Internal is the answer to a request whose serving panicked: a 500 JSON
+// (code internal) with p's value in the log only.
+func Internal(r *Request, p any, now time.Time) Answer {
+	a := newAnswer(r)
+	a.now = now
+	detail := "panic: a value that is neither error nor string"
 	switch v := p.(type) {
 	case error:
-		return v.Error()
+		detail = "panic: " + v.Error()
 	case string:
-		return v
+		detail = "panic: " + v
 	}
-	return "a value that is neither error nor string"
+	return a.fail(500, CodeInternal, "internal error in the proxy", detail)
+}
+
+// State is what Finish needs of a prepared request.
+type State struct {
+	Endpoint auth.Endpoint
+	Origin   string // Access-Control-Allow-Origin to send, or ""
+	Start    time.Time
+}
+
+// String encodes s as "endpoint start-in-ms origin", for ParseState.
+func (s State) String() string {
+	return strconv.Itoa(int(s.Endpoint)) + " " + strconv.FormatInt(s.Start.UnixMilli(), 10) + " " + s.Origin
+}
+
+// ParseState decodes State.String.
+func ParseState(s string) (State, bool) {
+	ep, rest, ok1 := strings.Cut(s, " ")
+	ms, origin, ok2 := strings.Cut(rest, " ")
+	e, err1 := strconv.Atoi(ep)
+	t, err2 := strconv.ParseInt(ms, 10, 64)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || (e != int(auth.AuthUser) && e != int(auth.AuthRefresh)) {
+		return State{}, false
+	}
+	return State{Endpoint: auth.Endpoint(e), Origin: origin, Start: time.UnixMilli(t)}, true
+}
+
+// splitTarget splits a request target into its path and raw query.
+func splitTarget(target string) (path, query string) {
+	path, query, _ = strings.Cut(target, "?")
+	return path, query
+}
+
+// endpointAt accepts exactly the two paths: no absolute form, no escapes,
+// no dot segments, no trailing slash.
+func endpointAt(path string) (auth.Endpoint, bool) {
+	switch path {
+	case auth.Path:
+		return auth.AuthUser, true
+	case auth.RefreshPath:
+		return auth.AuthRefresh, true
+	}
+	return 0, false
+}
+
+// origin is the Origin header, if any.
+func (r *Request) origin() (string, bool) {
+	for _, f := range r.Header {
+		if f[0] == "origin" {
+			return f[1], true
+		}
+	}
+	return "", false
+}
+
+// originAllowed: a configured origin, or the proxy's own scheme://host.
+func (p *Core) originAllowed(r *Request, origin string) bool {
+	if p.c.origins[origin] {
+		return true
+	}
+	scheme, host, ok := strings.Cut(origin, "://")
+	return ok && host != "" && scheme == r.Scheme && strings.EqualFold(host, r.Host)
+}
+
+// clientKey is the limiter key: CF-Connecting-IP (set by Cloudflare; the
+// native server drops it from callers), else the host of RemoteAddr.
+func (r *Request) clientKey() string {
+	if ip := strings.TrimSpace(r.Header.Get("cf-connecting-ip")); ip != "" {
+		return ip
+	}
+	addr := r.RemoteAddr
+	if strings.HasPrefix(addr, "[") { // [ipv6]:port
+		if end := strings.IndexByte(addr, ']'); end > 0 {
+			return addr[1:end]
+		}
+	}
+	if strings.Count(addr, ":") == 1 { // ipv4:port or host:port
+		host, _, _ := strings.Cut(addr, ":")
+		return host
+	}
+	return addr
 }

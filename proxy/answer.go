@@ -1,0 +1,98 @@
+package proxy
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jquants-auth/jquants-auth/internal/flatjson"
+)
+
+// answer builds an Answer and its log line.
+type answer struct {
+	header     [][2]string
+	method     string
+	path       string // the target without its query: a query may hold a token
+	origin     string // the request's Origin header, for the log
+	detail     string
+	start, now time.Time
+}
+
+// newAnswer starts the answer to r with the headers every answer carries.
+func newAnswer(r *Request) *answer {
+	path, _ := splitTarget(r.Target)
+	origin, _ := r.origin()
+	a := &answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
+	a.set("Cache-Control", "no-store")
+	a.set("X-Content-Type-Options", "nosniff")
+	a.set("Vary", "Origin")
+	return a
+}
+
+// set sets the header name (canonical case) to v, replacing an earlier value.
+func (a *answer) set(name, v string) {
+	for i := range a.header {
+		if a.header[i][0] == name {
+			a.header[i][1] = v
+			return
+		}
+	}
+	a.header = append(a.header, [2]string{name, v})
+}
+
+func (a *answer) done(status int, body []byte) Answer {
+	return Answer{Status: status, Header: a.header, Body: body, Log: a.logLine(status, "")}
+}
+
+func (a *answer) json(status int, code string, body []byte) Answer {
+	a.set("Content-Type", "application/json; charset=utf-8")
+	return Answer{Status: status, Header: a.header, Body: body, Log: a.logLine(status, code)}
+}
+
+// fail answers {"message": msg, "code": code}; detail goes to the log only.
+func (a *answer) fail(status int, code, msg, detail string) Answer {
+	if detail != "" {
+		a.detail = detail
+	}
+	b := make([]byte, 0, len(msg)+len(code)+32)
+	return a.json(status, code, flatjson.AppendObject(b, "message", msg, "code", code))
+}
+
+// logLine is "proxy: method=… path=… status=… duration=… origin=… code=…
+// detail=…"; values a caller controls are quoted and cut.
+func (a *answer) logLine(status int, code string) string {
+	b := make([]byte, 0, 160)
+	b = append(b, "proxy: method="...)
+	if m := a.method; m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+		b = append(b, m...)
+	} else {
+		b = strconv.AppendQuote(b, cut(m, 32))
+	}
+	b = append(b, " path="...)
+	b = strconv.AppendQuote(b, cut(a.path, 200))
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, " duration="...)
+	b = append(b, a.now.Sub(a.start).Round(time.Microsecond).String()...)
+	if a.origin != "" {
+		b = append(b, " origin="...)
+		b = strconv.AppendQuote(b, cut(a.origin, 200))
+	}
+	if code != "" {
+		b = append(b, " code="...)
+		b = append(b, code...)
+	}
+	if a.detail != "" {
+		b = append(b, " detail="...)
+		b = strconv.AppendQuote(b, cut(a.detail, 300))
+	}
+	return string(b)
+}
+
+// cut shortens s to n bytes (whole characters) with an ellipsis.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return flatjson.Truncate(s, n) + "…"
+}

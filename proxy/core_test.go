@@ -1,0 +1,384 @@
+package proxy_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jquants-auth/jquants-auth/auth"
+	"github.com/jquants-auth/jquants-auth/proxy"
+)
+
+// These drive the sans-I/O core directly, as the Worker does: no net/http,
+// no transport. An edge hands Prepare what it read, makes the Call, and
+// hands Finish what became of it.
+
+const (
+	coreBase     = "https://api.example"
+	coreRefresh  = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIn0.secret-refresh+token/part=="
+	coreIDToken  = "eyJraWQiOiJzZWNyZXQtaWQtdG9rZW4ifQ.secret-id-token"
+	coreUpstream = coreBase + "/v1/token/auth_refresh?refreshtoken="
+)
+
+var coreStart = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
+func newCore(t *testing.T, cfg proxy.Config) *proxy.Core {
+	t.Helper()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = coreBase
+	}
+	c, err := proxy.NewCore(cfg)
+	require.NoError(t, err)
+	return c
+}
+
+// coreRequest is a request as an edge reads it; header pairs are name, value.
+func coreRequest(method, target, body string, header ...string) *proxy.Request {
+	r := &proxy.Request{Method: method, Target: target, Scheme: "https", Host: "proxy.example", RemoteAddr: "198.51.100.7:5555", Start: coreStart}
+	if body != "" {
+		r.Body = []byte(body)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header = append(r.Header, [2]string{header[i], header[i+1]})
+	}
+	return r
+}
+
+// headerMap is an Answer's headers, each of which must appear once.
+func headerMap(t *testing.T, a proxy.Answer) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, f := range a.Header {
+		_, dup := m[f[0]]
+		require.False(t, dup, "header %s twice", f[0])
+		m[f[0]] = f[1]
+	}
+	return m
+}
+
+func answerBody(t *testing.T, a proxy.Answer) map[string]string {
+	t.Helper()
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(a.Body, &m), "%s", a.Body)
+	return m
+}
+
+// TestCorePrepare: the Call for each shape, with everything Finish needs.
+func TestCorePrepare(t *testing.T) {
+	core := newCore(t, proxy.Config{UpstreamTimeout: 3 * time.Second, AllowedOrigins: []string{"https://app.example"}})
+	creds, err := auth.NewCredentials("user@example.com", "pw")
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		req  *proxy.Request
+		want proxy.Call
+	}{
+		{"auth_user", coreRequest("POST", auth.Path, string(creds.RequestBody()), "content-type", "application/json"),
+			proxy.Call{URL: coreBase + auth.Path, Body: creds.RequestBody(), Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
+				State: proxy.State{Endpoint: auth.AuthUser, Start: coreStart}}},
+		{"auth_user from an allowed origin", coreRequest("POST", auth.Path, string(creds.RequestBody()), "origin", "https://app.example", "cf-connecting-ip", " 203.0.113.9 "),
+			proxy.Call{URL: coreBase + auth.Path, Body: creds.RequestBody(), Timeout: 3 * time.Second, LimitKey: "203.0.113.9",
+				State: proxy.State{Endpoint: auth.AuthUser, Origin: "https://app.example", Start: coreStart}}},
+		{"auth_refresh query", coreRequest("POST", auth.RefreshPath+"?refreshtoken="+url.QueryEscape(coreRefresh), ""),
+			proxy.Call{URL: coreUpstream + url.QueryEscape(coreRefresh), Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
+				State: proxy.State{Endpoint: auth.AuthRefresh, Start: coreStart}}},
+		{"auth_refresh body", coreRequest("POST", auth.RefreshPath, `{"refreshtoken":"`+coreRefresh+`"}`, "content-type", "text/plain"),
+			proxy.Call{URL: coreUpstream + url.QueryEscape(coreRefresh), Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
+				State: proxy.State{Endpoint: auth.AuthRefresh, Start: coreStart}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, call := core.Prepare(tt.req)
+			require.NotNil(t, call, "%s", a.Body)
+			assert.Zero(t, a)
+			assert.Equal(t, tt.want, *call)
+		})
+	}
+
+	t.Run("no limiter key when limiting is off", func(t *testing.T) {
+		core := newCore(t, proxy.Config{DisableRateLimit: true})
+		_, call := core.Prepare(coreRequest("POST", auth.RefreshPath+"?refreshtoken=x", ""))
+		require.NotNil(t, call)
+		assert.Empty(t, call.LimitKey)
+		assert.Equal(t, proxy.DefaultUpstreamTimeout, call.Timeout)
+	})
+	t.Run("URL and timeout", func(t *testing.T) {
+		assert.Equal(t, coreBase+auth.Path, core.URL())
+		assert.Equal(t, 3*time.Second, core.UpstreamTimeout())
+		assert.NoError(t, core.Err())
+	})
+}
+
+// TestCoreFinish: what becomes of a Call, for each fault and answer, on
+// each endpoint, with the exact headers.
+func TestCoreFinish(t *testing.T) {
+	core := newCore(t, proxy.Config{AllowedOrigins: []string{"https://app.example"}, UpstreamTimeout: 2 * time.Second, LimiterRetryAfter: 30 * time.Second})
+	answer := func(status int, body string, header ...string) auth.Answer {
+		h := auth.Header{}
+		for i := 0; i+1 < len(header); i += 2 {
+			h[header[i]] = []string{header[i+1]}
+		}
+		return auth.Answer{StatusCode: status, Header: h, Body: []byte(body)}
+	}
+	tests := []struct {
+		name       string
+		endpoint   auth.Endpoint
+		up         proxy.Upstream
+		status     int
+		code       string
+		msg        string
+		token      string // for a 200
+		retryAfter string
+		logDetail  string
+	}{
+		{name: "timeout", up: proxy.Upstream{Fault: proxy.Timeout, Detail: "context deadline exceeded"}, status: 504, code: auth.CodeTimeout,
+			msg: "no answer from the J-Quants API within 2s", logDetail: `detail="context deadline exceeded"`},
+		{name: "canceled", up: proxy.Upstream{Fault: proxy.Canceled}, status: 499, code: auth.CodeCanceled, msg: "the request was canceled"},
+		{name: "unreachable", up: proxy.Upstream{Fault: proxy.Unreachable, Detail: "dial tcp: connection refused"}, status: 502, code: proxy.CodeUpstreamUnreachable,
+			msg: "could not reach the J-Quants API, or it closed the connection without answering", logDetail: `detail="dial tcp: connection refused"`},
+		{name: "cut", up: proxy.Upstream{Fault: proxy.Cut, Answer: auth.Answer{StatusCode: 200}, Detail: "unexpected EOF"}, status: 502, code: auth.CodeUpstreamError,
+			msg: "the J-Quants API's answer (status 200) was cut off or could not be read"},
+		{name: "cut 500", endpoint: auth.AuthRefresh, up: proxy.Upstream{Fault: proxy.Cut, Answer: auth.Answer{StatusCode: 500}}, status: 502, code: auth.CodeUpstreamError,
+			msg: "the J-Quants API's answer (status 500) was cut off or could not be read"},
+		{name: "too large", up: proxy.Upstream{Fault: proxy.TooLarge, Answer: auth.Answer{StatusCode: 200}}, status: 502, code: auth.CodeUpstreamError,
+			msg: "the J-Quants API answered with a body larger than 64 KiB"},
+		{name: "limited", up: proxy.Upstream{Limited: true}, status: 429, code: auth.CodeRateLimited,
+			msg: "too many login attempts from this address: try again in 30 seconds", retryAfter: "30"},
+		{name: "limited refresh", endpoint: auth.AuthRefresh, up: proxy.Upstream{Limited: true}, status: 429, code: auth.CodeRateLimited, retryAfter: "30"},
+		{name: "limiter failed, answer used", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`), Detail: "binding down"}, status: 200, token: "tok",
+			logDetail: `detail="limiter failed, the login went through: binding down"`},
+		{name: "refresh token", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`)}, status: 200, token: "tok"},
+		{name: "ID token", endpoint: auth.AuthRefresh, up: proxy.Upstream{Answer: answer(200, `{"idToken":"`+coreIDToken+`"}`)}, status: 200, token: coreIDToken},
+		{name: "ID token wanted, refresh token got", endpoint: auth.AuthRefresh, up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"x"}`)}, status: 502,
+			code: auth.CodeUpstreamError, msg: "the J-Quants API answered 200 without a usable ID token: the answer has no idToken"},
+		{name: "400", up: proxy.Upstream{Answer: answer(400, `{"message":"'mailaddress' or 'password' is incorrect."}`)}, status: 400,
+			code: auth.CodeInvalidCredentials, msg: "'mailaddress' or 'password' is incorrect.", logDetail: `detail="upstream status 400"`},
+		{name: "400 refresh, no message", endpoint: auth.AuthRefresh, up: proxy.Upstream{Answer: answer(400, ``)}, status: 400,
+			code: auth.CodeInvalidCredentials, msg: "the J-Quants API rejected the refresh token: it is incorrect or expired"},
+		{name: "403", up: proxy.Upstream{Answer: answer(403, `{"message":"Missing Authentication Token"}`)}, status: 403, code: auth.CodeForbidden, msg: "Missing Authentication Token"},
+		{name: "429 upstream", up: proxy.Upstream{Answer: answer(429, ``, "Retry-After", "12")}, status: 429, code: auth.CodeRateLimited,
+			msg: "the J-Quants API is rate limiting logins: try again in 12 seconds", retryAfter: "12"},
+		{name: "500", up: proxy.Upstream{Answer: answer(500, `{"message":"boom"}`)}, status: 500, code: auth.CodeUpstreamError, msg: "boom"},
+		{name: "404", endpoint: auth.AuthRefresh, up: proxy.Upstream{Answer: answer(404, `{"message":"Not Found"}`)}, status: 502, code: auth.CodeEndpointGone,
+			msg: "J-Quants retired its V1 API, /v1/token/auth_refresh included, on 2026-06-01 (it answered 404)"},
+		{name: "503 with Retry-After", up: proxy.Upstream{Answer: answer(503, ``, "Retry-After", "4")}, status: 502, code: auth.CodeUpstreamError,
+			msg: "the J-Quants API answered with unexpected status 503", retryAfter: "4"},
+	}
+	for _, tt := range tests {
+		for _, origin := range []string{"", "https://app.example"} {
+			t.Run(tt.name+" origin="+origin, func(t *testing.T) {
+				target := auth.Path
+				body := `{"mailaddress":"user@example.com","password":"pw"}`
+				if tt.endpoint == auth.AuthRefresh {
+					target, body = auth.RefreshPath+"?refreshtoken="+url.QueryEscape(coreRefresh), ""
+				}
+				var hdr []string
+				if origin != "" {
+					hdr = []string{"origin", origin}
+				}
+				_, call := core.Prepare(coreRequest("POST", target, body, hdr...))
+				require.NotNil(t, call)
+				a := core.Finish(call, tt.up, coreStart.Add(250*time.Millisecond))
+				require.Equal(t, tt.status, a.Status, "%s", a.Body)
+
+				want := map[string]string{
+					"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Vary": "Origin",
+					"Content-Type": "application/json; charset=utf-8",
+				}
+				if origin != "" {
+					want["Access-Control-Allow-Origin"] = origin
+					want["Access-Control-Expose-Headers"] = "Retry-After"
+				}
+				if tt.retryAfter != "" {
+					want["Retry-After"] = tt.retryAfter
+				}
+				assert.Equal(t, want, headerMap(t, a))
+
+				m := answerBody(t, a)
+				if tt.status == 200 {
+					field := "refreshToken"
+					if tt.endpoint == auth.AuthRefresh {
+						field = "idToken"
+					}
+					assert.Equal(t, map[string]string{field: tt.token}, m)
+				} else {
+					assert.Equal(t, tt.code, m["code"])
+					if tt.msg != "" {
+						assert.Equal(t, tt.msg, m["message"])
+					}
+					assert.Len(t, m, 2)
+				}
+
+				// The log line: method, the path alone, status, duration,
+				// origin, code, detail; never a token or the upstream URL.
+				path := tt.endpoint.Path()
+				assert.True(t, strings.HasPrefix(a.Log, `proxy: method=POST path="`+path+`" status=`+strconv.Itoa(tt.status)+` duration=250ms`), a.Log)
+				if origin != "" {
+					assert.Contains(t, a.Log, ` origin="`+origin+`"`)
+				}
+				if tt.code != "" {
+					assert.Contains(t, a.Log, " code="+tt.code)
+				}
+				assert.Contains(t, a.Log, tt.logDetail)
+				assert.NotContains(t, a.Log, "\n")
+				for _, secret := range []string{coreRefresh, url.QueryEscape(coreRefresh), "secret", coreUpstream, "refreshtoken", "pw"} {
+					assert.NotContains(t, a.Log, secret)
+				}
+			})
+		}
+	}
+}
+
+// TestCoreRefusals: answers Prepare gives without a Call, by a core alone.
+func TestCoreRefusals(t *testing.T) {
+	core := newCore(t, proxy.Config{})
+	tests := []struct {
+		name   string
+		req    *proxy.Request
+		status int
+		code   string
+		hdr    map[string]string
+	}{
+		{"404 keeps the query out of the log", coreRequest("POST", "/v1/token/auth_refresh/?refreshtoken="+coreRefresh, ""), 404, proxy.CodeNotFound, nil},
+		{"405 CONNECT", coreRequest("CONNECT", auth.Path, ""), 405, proxy.CodeMethodNotAllowed, map[string]string{"Allow": proxy.Allow}},
+		{"405 TRACE with a token", coreRequest("TRACE", auth.RefreshPath+"?refreshtoken="+coreRefresh, ""), 405, proxy.CodeMethodNotAllowed, map[string]string{"Allow": proxy.Allow}},
+		{"400 token with a space", coreRequest("POST", auth.RefreshPath+"?refreshtoken=secret+token", ""), 400, auth.CodeInvalidInput, nil},
+		{"400 both shapes", coreRequest("POST", auth.RefreshPath+"?refreshtoken="+coreRefresh, `{"refreshtoken":"secret"}`), 400, auth.CodeInvalidInput, nil},
+		{"400 body with a bad token", coreRequest("POST", auth.RefreshPath, `{"refreshtoken":"secret token"}`), 400, auth.CodeInvalidInput, nil},
+		{"413 too large", &proxy.Request{Method: "POST", Target: auth.RefreshPath + "?refreshtoken=" + coreRefresh, TooLarge: true, Start: coreStart}, 413, proxy.CodeBodyTooLarge, nil},
+		{"413 body over the limit", coreRequest("POST", auth.Path, strings.Repeat(" ", proxy.MaxBodyBytes+1)), 413, proxy.CodeBodyTooLarge, nil},
+		{"400 read error", &proxy.Request{Method: "POST", Target: auth.Path, ReadErr: "connection reset", Start: coreStart}, 400, auth.CodeInvalidInput, nil},
+		{"415", coreRequest("POST", auth.RefreshPath, "refreshtoken=secret", "content-type", "application/x-www-form-urlencoded"), 415, proxy.CodeUnsupportedMediaType, nil},
+		{"415 by Content-Length alone", &proxy.Request{Method: "POST", Target: auth.Path, TooLarge: true, Header: proxy.Header{{"content-type", "text/xml"}}, Start: coreStart}, 415, proxy.CodeUnsupportedMediaType, nil},
+		{"403", coreRequest("POST", auth.RefreshPath+"?refreshtoken="+coreRefresh, "", "origin", "https://evil.example"), 403, proxy.CodeOriginNotAllowed, nil},
+		{"204 OPTIONS", coreRequest("OPTIONS", auth.RefreshPath+"?refreshtoken="+coreRefresh, ""), 204, "", map[string]string{"Allow": proxy.Allow}},
+		{"204 preflight", coreRequest("OPTIONS", auth.RefreshPath, "", "origin", "http://localhost:8787", "access-control-request-method", "POST"), 204, "",
+			map[string]string{"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers", "Access-Control-Max-Age": "600"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, call := core.Prepare(tt.req)
+			require.Nil(t, call)
+			require.Equal(t, tt.status, a.Status, "%s", a.Body)
+			h := headerMap(t, a)
+			for k, v := range tt.hdr {
+				assert.Equal(t, v, h[k], k)
+			}
+			if tt.status == 204 {
+				assert.Nil(t, a.Body)
+			} else {
+				assert.Equal(t, tt.code, answerBody(t, a)["code"])
+				assert.Contains(t, a.Log, " code="+tt.code)
+			}
+			assert.Contains(t, a.Log, " status="+strconv.Itoa(tt.status)+" ")
+			for _, secret := range []string{coreRefresh, "secret", "refreshtoken", "?"} {
+				assert.NotContains(t, a.Log, secret)
+				assert.NotContains(t, string(a.Body), coreRefresh)
+			}
+		})
+	}
+	_, call := core.Prepare(&proxy.Request{Method: "POST", Target: auth.Path, ReadErr: "connection reset", Start: coreStart})
+	assert.Nil(t, call)
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	for _, s := range []proxy.State{
+		{Endpoint: auth.AuthUser, Start: time.UnixMilli(1_777_000_000_123)},
+		{Endpoint: auth.AuthRefresh, Origin: "https://app.example:8443", Start: time.UnixMilli(0)},
+		{Endpoint: auth.AuthRefresh, Origin: "http://localhost:8787", Start: time.UnixMilli(-5)},
+		{Endpoint: auth.AuthUser, Origin: "odd origin with spaces", Start: time.UnixMilli(42)},
+	} {
+		got, ok := proxy.ParseState(s.String())
+		require.True(t, ok, s.String())
+		assert.Equal(t, s.Endpoint, got.Endpoint)
+		assert.Equal(t, s.Origin, got.Origin)
+		assert.True(t, s.Start.Equal(got.Start), "%v != %v", s.Start, got.Start)
+	}
+	assert.Equal(t, "1 1777000000123 https://a.example", proxy.State{Endpoint: auth.AuthRefresh, Origin: "https://a.example", Start: time.UnixMilli(1_777_000_000_123)}.String())
+
+	// Milliseconds are kept, finer is dropped: the log's duration needs no more.
+	s := proxy.State{Start: time.Unix(1, 999_999)}
+	got, ok := proxy.ParseState(s.String())
+	require.True(t, ok)
+	assert.True(t, got.Start.Equal(time.UnixMilli(1000)))
+
+	for _, bad := range []string{"", "0", "0 1", "2 0 x", "-1 0 x", "x 0 ", "0 x ", "0 1.5 ", " 0 1 ", "0  1 "} {
+		_, ok := proxy.ParseState(bad)
+		assert.False(t, ok, "%q", bad)
+	}
+	_, ok = proxy.ParseState("0 1 ")
+	assert.True(t, ok, "no origin")
+}
+
+// TestStateThroughFinish: an edge that keeps no Go value between the two
+// calls carries State as a string and rebuilds the Call; Finish answers
+// the same.
+func TestStateThroughFinish(t *testing.T) {
+	core := newCore(t, proxy.Config{})
+	_, call := core.Prepare(coreRequest("POST", auth.RefreshPath+"?refreshtoken=tok", "", "origin", "http://localhost:8787"))
+	require.NotNil(t, call)
+	st, ok := proxy.ParseState(call.State.String())
+	require.True(t, ok)
+	up := proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Body: []byte(`{"idToken":"id"}`)}}
+	want := core.Finish(call, up, coreStart.Add(time.Second))
+	got := core.Finish(&proxy.Call{State: st}, up, coreStart.Add(time.Second))
+	assert.Equal(t, want, got)
+	assert.Equal(t, `{"idToken":"id"}`, string(got.Body))
+}
+
+func TestInternal(t *testing.T) {
+	tests := []struct {
+		value  any
+		detail string
+	}{
+		{errors.New("nil map"), `detail="panic: nil map"`},
+		{"index out of range", `detail="panic: index out of range"`},
+		{42, `detail="panic: a value that is neither error nor string"`},
+	}
+	for _, tt := range tests {
+		r := coreRequest("POST", auth.RefreshPath+"?refreshtoken="+coreRefresh, "", "origin", "http://localhost:8787")
+		a := proxy.Internal(r, tt.value, coreStart.Add(time.Millisecond))
+		assert.Equal(t, 500, a.Status)
+		assert.Equal(t, map[string]string{"message": "internal error in the proxy", "code": proxy.CodeInternal}, answerBody(t, a))
+		assert.Equal(t, map[string]string{
+			"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Vary": "Origin", "Content-Type": "application/json; charset=utf-8",
+		}, headerMap(t, a))
+		assert.Equal(t, `proxy: method=POST path="/v1/token/auth_refresh" status=500 duration=1ms origin="http://localhost:8787" code=internal `+tt.detail, a.Log)
+	}
+}
+
+// TestCoreMisconfigured: a bad configuration answers every request 500,
+// with the reasons on one line.
+func TestCoreMisconfigured(t *testing.T) {
+	core, err := proxy.CoreFromEnv(func(name string) string {
+		return map[string]string{proxy.EnvBaseURL: "http://api.jquants.com", proxy.EnvUpstreamTimeout: "soon"}[name]
+	})
+	require.Error(t, err)
+	require.NotNil(t, core)
+	assert.Equal(t, err, core.Err())
+	for _, r := range []*proxy.Request{
+		coreRequest("POST", auth.Path, `{}`),
+		coreRequest("GET", "/anything", ""),
+		coreRequest("OPTIONS", auth.RefreshPath, "", "origin", "https://evil.example", "access-control-request-method", "POST"),
+	} {
+		a, call := core.Prepare(r)
+		require.Nil(t, call)
+		assert.Equal(t, 500, a.Status)
+		m := answerBody(t, a)
+		assert.Equal(t, proxy.CodeMisconfigured, m["code"])
+		assert.Contains(t, m["message"], "UPSTREAM_TIMEOUT")
+		assert.Contains(t, m["message"], "https")
+		assert.NotContains(t, m["message"], "\n")
+	}
+
+	core, err = proxy.CoreFromEnv(func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Equal(t, auth.DefaultBaseURL+auth.Path, core.URL())
+}
