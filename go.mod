@@ -5,9 +5,7 @@ go 1.26
 require (
 	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327
 	github.com/chromedp/chromedp v0.14.2
-	github.com/rs/cors v1.11.1
 	github.com/stretchr/testify v1.12.1
-	github.com/syumai/workers v0.33.0
 )
 
 require (
@@ -16,6 +14,9 @@ require (
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.4.0 // indirect
+	github.com/syumai/workers v0.33.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.34.0 // indirect
 )
+
+tool github.com/syumai/workers/cmd/workers-assets-gen

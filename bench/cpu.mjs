@@ -1,25 +1,38 @@
-// CPU time per request of the Go Worker's handler and of the JS yardstick,
-// measured in Node (run by `make bench` through bench/cmd/bench):
+// CPU time per request of the Go Worker (build/worker.mjs, the real entry
+// and app.wasm) and of the JS yardstick, measured in Node (run by
+// `make bench` through bench/cmd/bench):
 //
-//   node bench/cpu.mjs [app.wasm] [wasm_exec.js] [jsworker.mjs] [rounds] [n]
+//   node bench/cpu.mjs [worker.mjs] [jsworker.mjs] [rounds] [n]
 //
-// Unlike the figures through wrangler dev, whose ~10 ms of routing per
-// request on this machine hides the Workers' own work, this isolates it:
-// one Go instance (as worker/entry.mjs keeps one per isolate) and the
-// yardstick's fetch handler each take n valid logins per round, rounds
-// alternating, with a stubbed upstream fetch (an instant 200 with a token)
-// and console.log stubbed out for both. CPU time is process.cpuUsage()
-// (user + system) per request, which a busy machine disturbs far less than
-// wall time. On Cloudflare this is the CPU time a request is billed for,
-// minus the runtime's own. Prints one JSON object (µs).
-import { readFileSync } from "node:fs";
+// wrangler dev's ~10 ms of routing per request hides the Workers' own work;
+// this isolates it. Each Worker's fetch handler takes n valid logins per
+// round, rounds alternating, with upstream fetch stubbed (an instant 200
+// with a token) and console.log stubbed out for both. CPU time is
+// process.cpuUsage() (user + system) per request, which a busy machine
+// disturbs far less than wall time; on Cloudflare it is what a request is
+// billed for. Prints one JSON object (µs).
+import { register } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [wasmPath = "build/app.wasm", execPath = "build/wasm_exec.js", jsPath = "bench/jsworker/worker.mjs", roundsArg = "7", nArg = "1000"] =
-  process.argv.slice(2);
+const [goPath = "build/worker.mjs", jsPath = "bench/jsworker/worker.mjs", roundsArg = "7", nArg = "1000"] = process.argv.slice(2);
 const rounds = Number(roundsArg);
 const n = Number(nArg);
+
+// workerd imports a .wasm module as its compiled WebAssembly.Module; so here.
+register(
+  "data:text/javascript," +
+    encodeURIComponent(`
+export async function load(url, context, next) {
+  if (!url.endsWith(".wasm")) return next(url, context);
+  return {
+    format: "module",
+    shortCircuit: true,
+    source: "import { readFileSync } from 'node:fs';" +
+      "export default new WebAssembly.Module(readFileSync(new URL(" + JSON.stringify(url) + ")));",
+  };
+}`),
+);
 
 const print = console.log;
 console.log = () => {}; // both Workers log one line per request
@@ -36,46 +49,18 @@ const env = {
   LOGIN_RATE_LIMIT: "off",
 };
 
-// The Go Worker, entered as worker/entry.mjs's serve() does.
-await import(pathToFileURL(resolve(execPath)).href);
-globalThis.tryCatch = (fn) => {
-  try {
-    return { result: fn() };
-  } catch (e) {
-    return { error: e };
-  }
+// Go must never arm a timer in the Worker (a setTimeout armed in one
+// request's context fires in no other's): count the Go runtime's, the only
+// user of setTimeout here (AbortSignal.timeout does not use it).
+const realSetTimeout = globalThis.setTimeout;
+let timers = 0;
+globalThis.setTimeout = (...args) => {
+  timers++;
+  return realSetTimeout(...args);
 };
-const go = new Go();
-let ready;
-const readyPromise = new Promise((r) => {
-  ready = r;
-});
-const context = { env, ctx: {}, connect() {}, binding: {}, singleInstance: true };
-const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), {
-  ...go.importObject,
-  workers: { ready: () => ready() },
-});
-go.run(instance, context);
-await readyPromise;
-const binding = context.binding;
-if (typeof binding.serveRequest !== "function") throw new Error("Go main did not set binding.serveRequest");
 
-function toResponse(status, head, body) {
-  const parts = head.split("\n");
-  const headers = new Headers();
-  for (let i = 1; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
-  return new Response(body, { status, statusText: parts[0], headers });
-}
-function serveGo(req) {
-  let headers = "";
-  for (const [name, value] of req.headers) headers += `${name}\n${value}\n`;
-  return new Promise((res, rej) =>
-    binding.serveRequest(req.method, req.url, headers, req.body, (s, h, b) => res(toResponse(s, h, b)), rej),
-  );
-}
-
-const yardstick = (await import(pathToFileURL(resolve(jsPath)).href)).default;
-const targets = { go: serveGo, js: (req) => yardstick.fetch(req, env, {}) };
+const load = async (path) => (await import(pathToFileURL(resolve(path)).href)).default;
+const workers = { go: await load(goPath), js: await load(jsPath) };
 
 const body = JSON.stringify({ mailaddress: "demo@example.com", password: "jquants-demo-password" });
 const request = () =>
@@ -84,26 +69,26 @@ const request = () =>
     headers: { "Content-Type": "application/json", Origin: "http://localhost:8787", "Content-Length": String(body.length) },
     body,
   });
-async function login(handle) {
-  const res = await handle(request());
+async function login(worker) {
+  const res = await worker.fetch(request(), env, {});
   const text = await res.text();
   if (res.status !== 200 || !text.includes(token)) throw new Error(`status ${res.status}: ${text}`);
 }
 
 const samples = { go: { c1: [], c16: [] }, js: { c1: [], c16: [] } };
-for (const handle of Object.values(targets)) for (let i = 0; i < 500; i++) await login(handle); // warm-up
+for (const worker of Object.values(workers)) for (let i = 0; i < 500; i++) await login(worker); // warm-up
 for (let r = 0; r < rounds; r++) {
   for (const name of r % 2 ? ["js", "go"] : ["go", "js"]) {
-    const handle = targets[name];
+    const worker = workers[name];
     let t = process.cpuUsage();
-    for (let i = 0; i < n; i++) await login(handle);
+    for (let i = 0; i < n; i++) await login(worker);
     let d = process.cpuUsage(t);
     samples[name].c1.push((d.user + d.system) / n);
     t = process.cpuUsage();
     let next = 0;
     await Promise.all(
       Array.from({ length: 16 }, async () => {
-        while (next++ < n) await login(handle);
+        while (next++ < n) await login(worker);
       }),
     );
     d = process.cpuUsage(t);
@@ -120,6 +105,7 @@ print(
     rounds,
     n,
     go: { c1: stat(samples.go.c1), c16: stat(samples.go.c16) },
+    timers,
     js: { c1: stat(samples.js.c1), c16: stat(samples.js.c16) },
   }),
 );

@@ -22,9 +22,9 @@ import (
 const (
 	msgShape    = "the body must be a JSON object with string fields mailaddress and password"
 	msgTooLarge = "the body is larger than 4 KiB"
-	msgType     = "the body must be sent as Content-Type: application/json"
+	msgType     = "the body must be JSON: send Content-Type: application/json"
 	msgMethod   = "method not allowed: use POST"
-	msgNotFound = "not found: the proxy serves only POST /v1/token/auth_user"
+	msgNotFound = "not found: the proxy serves only POST /v1/token/auth_user and /v1/token/auth_refresh"
 	msgOrigin   = "this origin may not use the proxy: add it to ALLOWED_ORIGINS"
 )
 
@@ -35,7 +35,7 @@ func TestBadInput(t *testing.T) {
 	pw := pwMarker + "bad-input-Xy9"
 	notePassword(pw)
 	good := loginBody(mail, pw)
-	cut := `{"mailaddress":"` + mail + `","password":"` + pw // the offset is where the open string starts
+	cut := `{"mailaddress":"` + mail + `","password":"` + pw // the offset is where the input ends, inside the open string
 	type bad struct {
 		name    string
 		method  string            // default POST
@@ -55,16 +55,20 @@ func TestBadInput(t *testing.T) {
 		{name: "1 MiB body with Content-Length", raw: oneMiBUpload, status: 413, code: proxy.CodeBodyTooLarge, message: msgTooLarge},
 		{name: "8 KiB chunked body", raw: chunkedUpload, status: 413, code: proxy.CodeBodyTooLarge, message: msgTooLarge},
 		{name: "4097 bytes", body: good + strings.Repeat(" ", 4097-len(good)), status: 413, code: proxy.CodeBodyTooLarge, message: msgTooLarge},
-		{name: "text/plain", header: map[string]string{"Content-Type": "text/plain"}, body: good, status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
-		{name: "no Content-Type", header: map[string]string{"Content-Type": ""}, body: good, status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
 		{name: "charset latin1", header: map[string]string{"Content-Type": "application/json; charset=iso-8859-1"}, body: good, status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
+		{name: "text/plain in latin1", header: map[string]string{"Content-Type": "text/plain; charset=iso-8859-1"}, body: good, status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
 		{name: "form encoded", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, body: "mailaddress=" + url.QueryEscape(mail) + "&password=" + pw, status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
+		{name: "multipart", header: map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, body: "--x\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" + pw + "\r\n--x--\r\n", status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
+		{name: "XML", header: map[string]string{"Content-Type": "application/xml"}, body: "<login><password>" + pw + "</password></login>", status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
+		{name: "two Content-Types", raw: func(t *testing.T) reply {
+			return rawPost(t, worker.URL, auth.Path, good, "Content-Type: text/xml")
+		}, status: 415, code: proxy.CodeUnsupportedMediaType, message: msgType},
 		invalid("null", `null`, msgShape),
 		invalid("array", `[`+good+`]`, msgShape),
 		invalid("string", `"`+pw+`"`, msgShape),
 		invalid("number", `42`, msgShape),
 		invalid("empty body", ``, "the body is not valid JSON (near byte 0)"),
-		invalid("cut off JSON", cut, fmt.Sprintf("the body is not valid JSON (near byte %d)", len(cut)-len(pw)-1)),
+		invalid("cut off JSON", cut, fmt.Sprintf("the body is not valid JSON (near byte %d)", len(cut))),
 		invalid("mailaddress a number", `{"mailaddress":42,"password":"`+pw+`"}`, "the field mailaddress must be a string"),
 		invalid("password an object", `{"mailaddress":"`+mail+`","password":{"value":"`+pw+`"}}`, "the field password must be a string"),
 		invalid("password null", `{"mailaddress":"`+mail+`","password":null}`, "the field password must be a string"),
@@ -86,6 +90,7 @@ func TestBadInput(t *testing.T) {
 		{name: "DELETE", method: http.MethodDelete, status: 405, code: proxy.CodeMethodNotAllowed, message: msgMethod, allow: true},
 		{name: "GET", method: http.MethodGet, status: 405, code: proxy.CodeMethodNotAllowed, message: msgMethod, allow: true},
 		{name: "PATCH", method: http.MethodPatch, body: good, status: 405, code: proxy.CodeMethodNotAllowed, message: msgMethod, allow: true},
+		{name: "TRACE", method: http.MethodTrace, status: 405, code: proxy.CodeMethodNotAllowed, message: msgMethod, allow: true},
 		{name: "other path", path: "/v1/token/auth_userx", body: good, status: 404, code: proxy.CodeNotFound, message: msgNotFound},
 		{name: "trailing slash", path: auth.Path + "/", body: good, status: 404, code: proxy.CodeNotFound, message: msgNotFound},
 		{name: "parent path", path: "/v1/token", body: good, status: 404, code: proxy.CodeNotFound, message: msgNotFound},
@@ -169,6 +174,40 @@ func chunkedUpload(t *testing.T) reply {
 	chunks.WriteString("0\r\n\r\n")
 	r, _ := rawExchange(t, worker.URL, head, chunks.Bytes()[:2000], io.NopCloser(bytes.NewReader(chunks.Bytes()[2000:])))
 	return r
+}
+
+// TestJSONWithoutJSONContentType: a JSON body sent without Content-Type (as
+// Python's requests.post(url, data=json.dumps(…)) in J-Quants' documentation
+// does) or as text/plain (a browser's fetch with a string body) is taken as
+// JSON.
+func TestJSONWithoutJSONContentType(t *testing.T) {
+	for _, ct := range []string{"", "text/plain", "text/plain;charset=UTF-8", "application/json; charset=utf-8", "Application/JSON"} {
+		r := login(t, worker.URL, authtest.DemoMailAddress, authtest.DemoPassword, map[string]string{"Content-Type": ct})
+		assertLoggedIn(t, r, authtest.DemoMailAddress)
+	}
+}
+
+// TestConnectNeverReachesTheWorker: workerd hands a CONNECT request to a
+// Worker's connect() handler (a TCP tunnel), never to fetch(); under wrangler
+// dev its own entry, which has none, answers 500 text/plain itself, whatever
+// the Worker exports. The Worker never sees it: nothing logged, nothing sent
+// upstream, and it serves the next request. TRACE does reach fetch() (405
+// JSON, in TestBadInput).
+func TestConnectNeverReachesTheWorker(t *testing.T) {
+	u, err := url.Parse(worker.URL)
+	require.NoError(t, err)
+	logFrom := len(worker.Log())
+	n := upstream.Count()
+	for _, target := range []string{u.Host, auth.Path} {
+		r, _ := rawExchange(t, worker.URL, "CONNECT "+target+" HTTP/1.1\r\nHost: "+u.Host+"\r\nConnection: close\r\n\r\n", nil, nil)
+		t.Logf("CONNECT %s → %d %q %q", target, r.Status, r.Header.Get("Content-Type"), r.Body)
+		assert.Equal(t, http.StatusInternalServerError, r.Status)
+		assert.Nil(t, r.JSON, "workerd's own answer, not the Worker's")
+		assert.NotContains(t, r.Header.Get("Content-Type"), "json")
+	}
+	demoLogin(t)
+	assert.Equal(t, 1, upstream.Count()-n, "requests to the fake (the login after)")
+	assert.NotContains(t, worker.Log()[logFrom:], "method=CONNECT", "the Worker saw a CONNECT")
 }
 
 // TestExtraFieldsNotForwarded: fields beyond the two are accepted but never

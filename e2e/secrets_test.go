@@ -20,8 +20,8 @@ import (
 // It appears in nothing else the tests send (never in a mail address).
 const pwMarker = "PWe2eS3cr3t"
 
-// tokenPattern matches every refresh token the fake issues.
-var tokenPattern = regexp.MustCompile(regexp.QuoteMeta(authtest.TokenPrefix) + `[0-9a-f]*`)
+// tokenPattern matches every refresh token and ID token the fake issues.
+var tokenPattern = regexp.MustCompile(`(` + regexp.QuoteMeta(authtest.TokenPrefix) + `|` + regexp.QuoteMeta(authtest.IDTokenPrefix) + `)[0-9a-f]*`)
 
 // secrets records, for the whole package run, every password sent and every
 // answer received (with its own token), and logs of Workers already closed.
@@ -61,9 +61,10 @@ func notePasswordsIn(body string) {
 	}
 }
 
-// noteAnswer records an answer body and the token it carries.
+// noteAnswer records an answer body and the token it carries (a refresh
+// token or an ID token).
 func noteAnswer(r reply) {
-	tok := r.token()
+	tok := r.token() + r.idToken()
 	secrets.mu.Lock()
 	defer secrets.mu.Unlock()
 	secrets.answers = append(secrets.answers, noted{r.Body, tok})
@@ -167,7 +168,7 @@ func scanSecrets(w io.Writer, live map[string]string) int {
 		}
 		fmt.Fprintf(w, "secrets: %s\n", f)
 	}
-	fmt.Fprintf(w, "secrets: scanned %d answers (%d with a token) and %d logs (%d bytes) for %d passwords and every token; secrets found: %d\n",
+	fmt.Fprintf(w, "secrets: scanned %d answers (%d with a token) and %d logs (%d bytes) for %d passwords and every refresh and ID token; secrets found: %d\n",
 		len(secrets.answers), secrets.tokens, len(names), logBytes, len(secrets.passwords)+1, len(findings))
 	return len(findings)
 }

@@ -38,6 +38,7 @@ func (r reply) str(key string) string { s, _ := r.JSON[key].(string); return s }
 func (r reply) message() string       { return r.str("message") }
 func (r reply) code() string          { return r.str("code") }
 func (r reply) token() string         { return r.str("refreshToken") }
+func (r reply) idToken() string       { return r.str("idToken") }
 
 // newReply reads resp whole and notes it for the secrets scan.
 func newReply(t *testing.T, resp *http.Response) reply {
@@ -120,7 +121,7 @@ func assertJSONAnswer(t *testing.T, r reply) bool {
 		return false
 	}
 	if r.Status == http.StatusOK {
-		return assert.NotEmpty(t, r.token(), "200 without a token: %s", r.Body) && ok
+		return assert.NotEmpty(t, r.token()+r.idToken(), "200 without a token: %s", r.Body) && ok
 	}
 	ok = assert.NotEmpty(t, r.message(), "error without a message: %s", r.Body) && ok
 	return assert.NotEmpty(t, r.code(), "error without a code: %s", r.Body) && ok
@@ -243,9 +244,7 @@ func TestContractForwarding(t *testing.T) {
 	assert.Equal(t, mail, got.MailAddress)
 	creds, err := auth.NewCredentials(mail, password)
 	require.NoError(t, err)
-	body, err := creds.RequestBody()
-	require.NoError(t, err)
-	assert.Equal(t, int64(len(body)), got.ContentLength, "Content-Length of the upstream request")
+	assert.Equal(t, int64(len(creds.RequestBody())), got.ContentLength, "Content-Length of the upstream request")
 	assert.NotContains(t, got.TransferEncoding, "chunked")
 	assert.Empty(t, got.Header.Values("Transfer-Encoding"))
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))

@@ -1,228 +1,221 @@
-// Worker entry module (project-owned; replaces syumai/workers' common/worker.mjs).
-//
-// syumai's default entry starts a fresh Go instance for every request (~5 ms and
-// ~5 MiB each). This entry instantiates the Go module ONCE per isolate and hands
-// every request to that same instance via binding.serveRequest (see serve()
-// below; syumai's binding.handleRequest when the Go side has no serveRequest).
-//
-// Contract with the Go side (main.go):
-//   workers.ServeNonBlock(h); workerglue.Serve(binding, h); workers.Ready(); select {}
-// i.e. never wait on workers.Done() (that would exit after the first response).
-// The Go side may check `context.singleInstance` (true here, undefined under
-// syumai's entry) to choose between `select {}` and `<-workers.Done()`.
-//
-// Limits of the shared instance:
-//   * `context.env` is the env of the request that started the instance (the env
-//     object is the same for every request of an isolate).
-//   * `context.ctx` is NOT a per-request ExecutionContext: cloudflare.WaitUntil /
-//     PassThroughOnException throw. Do not use them.
-//   * A Go panic/exit kills the instance: in-flight requests are rejected (500)
-//     and the next request starts a new instance. Recover panics on the Go side.
-//   * Go code runs in the I/O context of whichever JS callback resumed the Go
-//     runtime. A goroutine woken by its own request's events (its fetch, body
-//     read, stream pull) runs in its own context; one woken by another
-//     goroutine (channel, mutex) or by a Go timer may run in another request's
-//     context. Keep per-request work driven by its own JS promises; do not hold
-//     locks across JS awaits; use AbortSignal.timeout for upstream timeouts.
-//   * Go timers (time.Sleep, time.After, context deadlines) use ONE setTimeout
-//     armed in whatever request context was current. When that request ends,
-//     workerd drops the timer and a request waiting only on it hangs ("code had
-//     hung and would never generate a response"). handOffTimers() below re-arms
-//     pending Go timeouts in another in-flight request's context when a
-//     request's serveRequest promise settles (i.e. when its headers are ready;
-//     a Go timer armed while a long body is still streaming is not covered).
-import "./wasm_exec.js";
-import { connect } from "cloudflare:sockets";
+// The Worker's entry: one Go instance per isolate (main.go), and all of a
+// request's I/O here, in the request's own handler. Go decides (prepare,
+// finish: synchronous, plain data in and out, in the form main.go's comment
+// gives); this module reads the body, asks the rate limiter, fetches
+// upstream and answers. Go never runs across an await, so no request's code
+// ever runs in another request's I/O context.
+import "./wasm_exec.js"; // syumai/workers' copy of Go's: go.run(instance, context)
 import mod from "./app.wasm";
 
-// Used by syumai/workers internal/jsutil (TryCatch).
-globalThis.tryCatch = (fn) => {
+const MAX_BODY = 4096; // proxy.MaxBodyBytes
+const MAX_ANSWER = 65536; // auth.MaxAnswerBytes
+const utf8 = new TextEncoder();
+const fromUTF8 = new TextDecoder();
+
+let go; // the binding of the running Go instance: {prepare, finish, grow, in, out}
+let started = 0;
+
+// start runs a new Go instance up to its `workers.ready` call, which its
+// main makes before it first blocks, so within go.run.
+function start(env) {
+  const n = ++started;
+  const runtime = new Go();
+  const binding = {};
+  let isReady = false;
+  const instance = new WebAssembly.Instance(mod, { ...runtime.importObject, workers: { ready: () => (isReady = true) } });
+  const stopped = () => {
+    if (go === binding) go = undefined;
+    console.log(`go instance #${n} stopped`);
+  };
+  runtime.run(instance, { env, binding }).then(stopped, stopped);
+  if (!isReady) throw new GoGone("did not get ready");
+  console.log(`go instance #${n} started`);
+  return binding;
+}
+
+class GoGone extends Error {
+  name = "GoGone";
+}
+
+// callGo puts head and body in binding.in, calls the Go function name as a
+// plain function (no `this` for Go to hold) and decodes what it wrote to
+// binding.out. A throw or no length returned means the instance died in
+// it: the next request starts another.
+function callGo(binding, name, head, body, ...args) {
+  const bodyLen = body === null ? -1 : body.byteLength;
+  let n;
   try {
-    return { result: fn() };
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    if (binding.in.length < 3 * head.length + bodyLen) binding.grow(3 * head.length + bodyLen);
+    const { written } = utf8.encodeInto(head, binding.in);
+    if (body !== null) binding.in.set(body, written);
+    const fn = binding[name];
+    n = fn(written, bodyLen, ...args);
+  } catch {}
+  if (typeof n === "number") return decode(fromUTF8.decode(binding.out.subarray(0, n)));
+  if (go === binding) go = undefined;
+  throw new GoGone(`the Go instance stopped in ${name}`);
+}
+
+// oneLine makes an error's text fit on a line of a head.
+const oneLine = (s) => s.replaceAll("\n", " ");
+
+// decode reads prepare's and finish's out.
+function decode(out) {
+  let at = 0;
+  const line = () => {
+    const nl = out.indexOf("\n", at);
+    const s = out.slice(at, nl);
+    at = nl + 1;
+    return s;
+  };
+  const first = line();
+  if (first === "call") {
+    const timeoutMs = Number(line());
+    const limitKey = line();
+    const state = line();
+    const url = line();
+    return { call: { timeoutMs, limitKey, state, url, body: out.slice(at) || null } };
+  }
+  const sp = first.indexOf(" ");
+  const status = Number(first.slice(0, sp));
+  const log = line();
+  const headers = [];
+  for (let n = Number(first.slice(sp + 1)); n > 0; n--) headers.push([line(), line()]);
+  return { answer: { status, headers, body: out.slice(at) || null, log } };
+}
+
+async function fetch(req, env) {
+  let a;
+  try {
+    a = await serve(req, env);
   } catch (e) {
-    return { error: e };
+    // Only the error's name: a message can quote what it failed on.
+    a = internal(req, e?.name ?? "error");
   }
-};
-
-const notPerRequest = (name) => () => {
-  throw new Error(
-    `ctx.${name} is not available: the Go instance is shared by all requests`,
-  );
-};
-
-let current; // the shared Go instance state, or undefined
-let generation = 0;
-
-function startGo(env) {
-  const go = new Go();
-  const state = {
-    gen: ++generation,
-    go,
-    binding: {},
-    exited: false,
-    pending: new Set(), // reject functions of in-flight requests
-    wakers: new Set(), // per-request timer pumps of in-flight requests
-    deadlines: new Map(), // Go timeout id -> Date.now() deadline
-  };
-  let onReady;
-  let onFail;
-  state.ready = new Promise((resolve, reject) => {
-    onReady = resolve;
-    onFail = reject;
-  });
-  state.ready.catch(() => {}); // awaited by fetch(); avoid unhandled-rejection noise
-  const runtimeContext = {
-    env,
-    ctx: {
-      waitUntil: notPerRequest("waitUntil"),
-      passThroughOnException: notPerRequest("passThroughOnException"),
-    },
-    connect,
-    binding: state.binding,
-    singleInstance: true,
-  };
-  trackTimeouts(go, state);
-  const instance = new WebAssembly.Instance(mod, {
-    ...go.importObject,
-    workers: { ready: () => onReady() },
-  });
-  const died = (err) => {
-    if (state.exited && state.pending.size === 0) return;
-    state.exited = true;
-    if (current === state) current = undefined;
-    const e = err instanceof Error ? err : new Error("Go program exited");
-    console.error(`go instance #${state.gen} stopped: ${e.message}`);
-    onFail(e);
-    for (const reject of state.pending) reject(e);
-    state.pending.clear();
-  };
-  state.died = died;
-  // wasm_exec.js calls go.exit(code) synchronously when the Go program exits
-  // (e.g. an unrecovered panic in any goroutine). Its run() promise may never
-  // settle in that case, because _resume throws after the exit.
-  go.exit = (code) => died(new Error(`Go program exited with code ${code}`));
-  // go.run() runs Go's main synchronously until it blocks.
-  go.run(instance, runtimeContext).then(() => died(), died);
-  console.log(`go instance #${state.gen} started`);
-  return state;
+  console.log(a.log);
+  return new Response(a.body, { status: a.status, headers: a.headers });
 }
 
-// Record the deadline of every Go runtime timeout (wasm_exec.js keeps only the
-// setTimeout handle in go._scheduledTimeouts).
-function trackTimeouts(go, state) {
-  const gojs = go.importObject.gojs;
-  const schedule = gojs["runtime.scheduleTimeoutEvent"];
-  const clear = gojs["runtime.clearTimeoutEvent"];
-  gojs["runtime.scheduleTimeoutEvent"] = (sp) => {
-    schedule(sp);
-    sp >>>= 0;
-    const delay = go.mem.getUint32(sp + 8, true) + go.mem.getInt32(sp + 12, true) * 4294967296;
-    state.deadlines.set(go.mem.getInt32(sp + 16, true), Date.now() + delay);
-  };
-  gojs["runtime.clearTimeoutEvent"] = (sp) => {
-    clear(sp);
-    state.deadlines.delete(go.mem.getInt32((sp >>> 0) + 8, true));
-  };
-}
-
-// Re-arm pending Go timeouts in the current request's I/O context.
-function rearmTimers(go, state) {
-  for (const [id, handle] of go._scheduledTimeouts) {
-    clearTimeout(handle);
-    const delay = Math.max(0, (state.deadlines.get(id) ?? 0) - Date.now());
-    go._scheduledTimeouts.set(id, setTimeout(() => {
-      go._resume();
-      while (!go.exited && go._scheduledTimeouts.has(id)) go._resume();
-    }, delay));
+async function serve(req, env) {
+  const binding = (go ??= start(env));
+  let body = null;
+  let tooLarge = false;
+  let readErr = ""; // why the body could not be read
+  if (req.body !== null) {
+    if (Number(req.headers.get("content-length")) > MAX_BODY) {
+      tooLarge = true;
+      req.body.cancel().catch(() => {});
+    } else {
+      try {
+        body = await readUpTo(req.body, MAX_BODY);
+      } catch (e) {
+        readErr = oneLine(String(e?.message ?? e));
+      }
+    }
   }
+  let head = `${req.method}\n${req.url}\n${readErr}\n`;
+  for (const [name, value] of req.headers) head += `${name}\n${value}\n`;
+  const p = callGo(binding, "prepare", head, body, tooLarge);
+  if (p.answer !== undefined) return p.answer;
+  const c = p.call;
+  const up = await upstream(c, env);
+  return callGo(binding, "finish", `${c.state}\n${up.outcome}\n${up.status}\n${up.detail}\n${up.headers}`, up.body).answer;
 }
 
-// Called when a request settles: if Go timeouts are pending, wake another
-// in-flight request so that it re-arms them in its own (still live) context.
-function handOffTimers(state) {
-  if (state.exited || state.go._scheduledTimeouts.size === 0) return;
-  for (const wake of state.wakers) {
-    wake();
-    return;
+// upstream asks the limiter, then makes the call; it returns what became of
+// it in finish's terms. Nothing here may put c.url in a detail:
+// auth_refresh's holds a refresh token.
+async function upstream(c, env) {
+  const up = { outcome: "", status: 0, headers: "", body: null, detail: "" };
+  if (c.limitKey !== "" && env.LOGIN_LIMITER !== undefined) {
+    try {
+      if (!(await env.LOGIN_LIMITER.limit({ key: c.limitKey })).success) {
+        up.outcome = "limited";
+        return up;
+      }
+    } catch (e) {
+      up.detail = scrub(e, c.url); // fail open: the login goes through
+    }
   }
+  const signal = AbortSignal.timeout(c.timeoutMs);
+  const fail = (outcome, e) => {
+    up.outcome = signal.aborted ? "timeout" : outcome;
+    up.detail = `${up.detail} ${scrub(e, c.url)}`.trim();
+    return up;
+  };
+  let res;
+  try {
+    const headers = c.body === null ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" };
+    res = await globalThis.fetch(c.url, { method: "POST", headers, body: c.body, redirect: "manual", signal });
+  } catch (e) {
+    return fail("unreachable", e);
+  }
+  up.status = res.status;
+  for (const [name, value] of res.headers) up.headers += `${name}\n${value}\n`;
+  if (res.body === null) return up;
+  if (Number(res.headers.get("content-length")) > MAX_ANSWER) {
+    res.body.cancel().catch(() => {});
+    up.outcome = "too_large";
+    return up;
+  }
+  try {
+    up.body = await readUpTo(res.body, MAX_ANSWER);
+  } catch (e) {
+    return fail("cut", e);
+  }
+  if (up.body.byteLength > MAX_ANSWER) up.outcome = "too_large";
+  return up;
 }
 
-async function timerPump(state, req) {
+// readUpTo reads stream to its end, or up to limit+1 bytes and cancels the rest.
+async function readUpTo(stream, limit) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let n = 0;
   for (;;) {
-    await new Promise((resolve) => {
-      req.wake = resolve;
-    });
-    if (req.done || state.exited) return;
-    rearmTimers(state.go, state);
-  }
-}
-
-async function fetch(req, env, ctx) {
-  if (current === undefined || current.exited) {
-    current = startGo(env);
-  }
-  const state = current;
-  await state.ready;
-  if (state.go._scheduledTimeouts.size > 0) rearmTimers(state.go, state);
-  const r = { wake: undefined, done: false };
-  const waker = () => r.wake();
-  timerPump(state, r);
-  state.wakers.add(waker);
-  const settle = () => {
-    r.done = true;
-    state.wakers.delete(waker);
-    state.pending.delete(reject);
-    r.wake();
-    handOffTimers(state);
-  };
-  let reject;
-  return new Promise((resolve, rej) => {
-    reject = rej;
-    state.pending.add(reject);
-    let p;
-    try {
-      p = serve(state.binding, req);
-    } catch (e) {
-      // The Go program exited during this call (panic) or before it.
-      state.died(e);
-      settle();
-      rej(e);
-      return;
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    n += value.byteLength;
+    if (n > limit) {
+      reader.cancel().catch(() => {});
+      break;
     }
-    p.then(resolve, rej).finally(settle);
-  });
+  }
+  if (chunks.length === 1 && n <= limit) return chunks[0];
+  const out = new Uint8Array(Math.min(n, limit + 1));
+  let at = 0;
+  for (const ch of chunks) {
+    out.set(ch.subarray(0, out.length - at), at);
+    at += ch.byteLength;
+    if (at >= out.length) break;
+  }
+  return out;
 }
 
-// serve hands req to Go. binding.serveRequest (internal/workerglue.Serve)
-// takes the request apart here and the answer back in two strings and a
-// Uint8Array: every JS object or string Go holds costs it an allocation, a
-// finalizer and a call back into JS, and syumai's handleRequest needs dozens.
-function serve(binding, req) {
-  if (typeof binding.serveRequest !== "function") return binding.handleRequest(req);
-  let headers = "";
-  for (const [name, value] of req.headers) headers += `${name}\n${value}\n`;
-  let resolve, reject;
-  const p = new Promise((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  const respond = (status, head, body) => {
-    try {
-      resolve(toResponse(status, head, body));
-    } catch (e) {
-      reject(e);
-    }
+// scrub is an error's text for the log, on one line, with the URL and its
+// query cut out.
+function scrub(e, url) {
+  let s = oneLine(String(e?.message ?? e));
+  const q = url.indexOf("?");
+  for (const secret of q < 0 ? [url] : [url, url.slice(q + 1)]) s = s.replaceAll(secret, "…");
+  return s;
+}
+
+// internal is the answer when Go could not give one (proxy.Internal's shape).
+function internal(req, detail) {
+  return {
+    status: 500,
+    headers: [
+      ["Cache-Control", "no-store"],
+      ["X-Content-Type-Options", "nosniff"],
+      ["Vary", "Origin"],
+      ["Content-Type", "application/json; charset=utf-8"],
+    ],
+    body: '{"message":"internal error in the proxy","code":"internal"}',
+    log: `proxy: method=${JSON.stringify(req.method)} path=${JSON.stringify(new URL(req.url).pathname)} status=500 code=internal detail=${JSON.stringify(detail)}`,
   };
-  binding.serveRequest(req.method, req.url, headers, req.body, respond, reject);
-  return p;
-}
-
-// toResponse: head is the status text, then "\nname\nvalue" per header value.
-function toResponse(status, head, body) {
-  const parts = head.split("\n");
-  const headers = new Headers();
-  for (let i = 1; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
-  return new Response(body, { status, statusText: parts[0], headers });
 }
 
 export default { fetch };

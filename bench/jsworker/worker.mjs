@@ -1,21 +1,26 @@
 // The yardstick for `make bench`: the proxy's contract (proxy/ package) in
 // plain JavaScript on the same workerd. Not shipped; kept only to measure the
 // Go Worker against, so it does the same work per request:
+//   * POST /v1/token/auth_user ({"mailaddress","password"}) and
+//     /v1/token/auth_refresh (?refreshtoken=… or {"refreshtoken"});
 //   * one fixed upstream, checked once per isolate like proxy.New does
 //     (https, or http to a loopback host; no path, query or user info);
 //     redirects are never followed (the password must not go elsewhere);
 //   * exact-origin CORS: the configured origins, normalised, plus the
 //     Worker's own; other origins 403 on every method; preflights as rs/cors;
 //   * the same checks in the same order: config, path (404), Origin (403),
-//     preflight (204), method (405), Content-Type (415), size (413), body
-//     (400: UTF-8, JSON object, duplicate fields, string fields,
-//     auth.NewCredentials' rules), rate limit (429, when on and bound);
+//     preflight (204), method (405), Content-Type (415: JSON, text/plain or
+//     none), size (413), body (400: UTF-8, JSON object, duplicate fields,
+//     string fields, auth.NewCredentials' rules), rate limit (429, when on
+//     and bound);
 //   * Cache-Control: no-store and X-Content-Type-Options: nosniff on every
 //     answer; an upstream timeout (AbortSignal.timeout) answering 504; an
 //     upstream answer of at most 64 KiB; J-Quants' statuses mapped as
 //     auth.DecodeAnswer + proxy.answer do;
 //   * one log line per request through console.log, like the Go proxy's.
 const PATH = "/v1/token/auth_user";
+const REFRESH_PATH = "/v1/token/auth_refresh";
+const MAX_REFRESH_TOKEN = 3072;
 const MAX_BODY = 4 << 10;
 const MAX_ANSWER = 64 << 10;
 const MAX_MESSAGE = 512;
@@ -45,9 +50,9 @@ function config(env) {
 
 function compile(env) {
   const errs = [];
-  const c = { url: "", origins: new Set(), timeoutMs: DEFAULT_TIMEOUT_MS, timeoutText: "10s", limiter: null, error: "" };
+  const c = { base: "", origins: new Set(), timeoutMs: DEFAULT_TIMEOUT_MS, timeoutText: "10s", limiter: null, error: "" };
   const base = checkBaseURL(String(env.JQUANTS_API_BASE_URL ?? "").trim(), errs);
-  c.url = base + PATH;
+  c.base = base;
 
   const list = String(env.ALLOWED_ORIGINS ?? "").trim();
   const origins = list === "" ? DEFAULT_ORIGINS.split(",") : list.toLowerCase() === "none" ? [] : list.split(",");
@@ -163,7 +168,8 @@ async function serve(request, env, log) {
     return fail(log, 500, "misconfigured", `the proxy is misconfigured: ${c.error}`);
   }
   const url = new URL(request.url);
-  if (url.pathname !== PATH) return fail(log, 404, "not_found", `not found: the proxy serves only POST ${PATH}`);
+  const refresh = url.pathname === REFRESH_PATH;
+  if (url.pathname !== PATH && !refresh) return fail(log, 404, "not_found", `not found: the proxy serves only POST ${PATH} and ${REFRESH_PATH}`);
 
   const origin = request.headers.get("Origin");
   const allowed = origin === null || originAllowed(c, url, request, origin);
@@ -190,14 +196,19 @@ async function serve(request, env, log) {
   }
 
   if (!isJSONType(request.headers.get("Content-Type"))) {
-    return fail(log, 415, "unsupported_media_type", "the body must be sent as Content-Type: application/json", headers);
+    return fail(log, 415, "unsupported_media_type", "the body must be JSON: send Content-Type: application/json", headers);
   }
   const tooLarge = () => fail(log, 413, "body_too_large", "the body is larger than 4 KiB", headers);
   if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY) return tooLarge();
   const raw = await readAtMost(request.body, MAX_BODY);
   if (raw === null) return tooLarge();
 
-  const input = parseBody(raw);
+  if (refresh) {
+    const token = refreshToken(url, raw);
+    if (token.problem) return fail(log, 400, "invalid_input", token.problem, headers);
+    return forward(c, `${c.base}${REFRESH_PATH}?refreshtoken=${encodeURIComponent(token.value)}`, null, "idToken", headers, log);
+  }
+  const input = parseBody(raw, ["mailaddress", "password"]);
   if (typeof input === "string") return fail(log, 400, "invalid_input", input, headers);
   const mail = input.mailaddress.trim();
   const problem = checkCredentials(mail, input.password);
@@ -214,7 +225,26 @@ async function serve(request, env, log) {
       console.log(`proxy: limiter failed, letting the login through detail=${JSON.stringify(String(e))}`);
     }
   }
-  return forward(c, mail, input.password, headers, log);
+  return forward(c, c.base + PATH, enc.encode(JSON.stringify({ mailaddress: mail, password: input.password })), "refreshToken", headers, log);
+}
+
+// refreshToken takes the token from the query (J-Quants' shape) or the body.
+function refreshToken(url, raw) {
+  const q = url.searchParams.getAll("refreshtoken");
+  let value;
+  if (q.length > 1) return { problem: "the query parameter refreshtoken appears twice" };
+  if (q.length === 1) {
+    if (raw.byteLength > 0) return { problem: "send the refresh token in the query or in the body, not both" };
+    value = q[0];
+  } else {
+    const input = parseBody(raw, ["refreshtoken"]);
+    if (typeof input === "string") return { problem: input };
+    value = input.refreshtoken;
+  }
+  if (value === "") return { problem: "refreshtoken is required" };
+  if (value.length > MAX_REFRESH_TOKEN) return { problem: `refreshtoken is longer than ${MAX_REFRESH_TOKEN} bytes` };
+  if (!/^[\x21-\x7e]+$/.test(value)) return { problem: "refreshtoken must be visible ASCII characters only" };
+  return { value };
 }
 
 function originAllowed(c, url, request, origin) {
@@ -244,11 +274,13 @@ function preflight(request, origin, log) {
   return new Response(null, { status: 204, headers });
 }
 
-// isJSONType: application/json, with no charset but utf-8 (mime.ParseMediaType).
+// isJSONType: application/json, text/plain or none, with no charset but utf-8.
 function isJSONType(v) {
-  if (v === null || v.includes(",")) return false; // several Content-Type values
+  if (v === null) return true;
+  if (v.includes(",")) return false; // several Content-Type values
   const parts = v.split(";");
-  if (parts[0].trim().toLowerCase() !== "application/json") return false;
+  const type = parts[0].trim().toLowerCase();
+  if (type !== "application/json" && type !== "text/plain") return false;
   for (const p of parts.slice(1)) {
     const eq = p.indexOf("=");
     if (eq <= 0) return false;
@@ -286,10 +318,8 @@ async function readAtMost(stream, max) {
   return out;
 }
 
-const SHAPE = "the body must be a JSON object with string fields mailaddress and password";
-
-// parseBody returns {mailaddress, password} or a message (proxy.parseBody).
-function parseBody(raw) {
+// parseBody returns the object with string fields keys, or a message (proxy.bodyFields).
+function parseBody(raw, keys) {
   let text;
   try {
     text = utf8.decode(raw);
@@ -302,12 +332,12 @@ function parseBody(raw) {
   } catch {
     return "the body is not valid JSON";
   }
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return SHAPE;
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return `the body must be a JSON object with string fields ${keys.join(" and ")}`;
   const dup = duplicateKey(text);
   if (dup !== null) {
-    return dup === "mailaddress" || dup === "password" ? `the field ${dup} appears twice` : "a field appears twice in the body";
+    return keys.includes(dup) ? `the field ${dup} appears twice` : "a field appears twice in the body";
   }
-  for (const key of ["mailaddress", "password"]) {
+  for (const key of keys) {
     if (!Object.hasOwn(body, key)) return `the field ${key} is missing`;
     if (typeof body[key] !== "string") return `the field ${key} must be a string`;
   }
@@ -358,13 +388,13 @@ function checkCredentials(mail, password) {
   return "";
 }
 
-async function forward(c, mailaddress, password, headers, log) {
+async function forward(c, url, body, field, headers, log) {
   let upstream;
   try {
-    upstream = await fetch(c.url, {
+    upstream = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: enc.encode(JSON.stringify({ mailaddress, password })),
+      headers: body === null ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" },
+      body,
       redirect: "manual",
       signal: AbortSignal.timeout(c.timeoutMs),
     });
@@ -396,13 +426,14 @@ async function forward(c, mailaddress, password, headers, log) {
     answer = undefined;
   }
   if (status === 200) {
-    const tok = answer?.refreshToken;
+    const tok = answer?.[field];
     if (typeof tok === "string" && tok !== "") {
       log.status = 200;
-      return json(200, JSON.stringify({ refreshToken: tok }), headers);
+      return json(200, JSON.stringify({ [field]: tok }), headers);
     }
-    const why = answer === undefined ? "the answer is not a JSON object" : "the answer has no refreshToken";
-    return fail(log, 502, "upstream_error", `${UPSTREAM} answered 200 without a usable refresh token: ${why}`, headers);
+    const why = answer === undefined ? "the answer is not a JSON object" : `the answer has no ${field}`;
+    const what = field === "idToken" ? "ID token" : "refresh token";
+    return fail(log, 502, "upstream_error", `${UPSTREAM} answered 200 without a usable ${what}: ${why}`, headers);
   }
   log.detail = `upstream status ${status}`;
   const message = typeof answer?.message === "string" ? truncateUTF8(answer.message, MAX_MESSAGE) : "";
@@ -410,7 +441,7 @@ async function forward(c, mailaddress, password, headers, log) {
   const pass = (st, code, fallback) => fail(log, st, code, message || fallback, headers);
   switch (status) {
     case 400:
-      return pass(400, "invalid_credentials", `${UPSTREAM} rejected the mail address or password`);
+      return pass(400, "invalid_credentials", field === "idToken" ? `${UPSTREAM} rejected the refresh token: it is incorrect or expired` : `${UPSTREAM} rejected the mail address or password`);
     case 403:
       return pass(403, "forbidden", `${UPSTREAM} refused the request`);
     case 500:
@@ -421,7 +452,7 @@ async function forward(c, mailaddress, password, headers, log) {
       return pass(429, "rate_limited", `${UPSTREAM} is rate limiting logins: try again in ${ra} seconds`);
     }
     case 404:
-      return fail(log, 502, "endpoint_gone", `J-Quants retired its V1 API, ${PATH} included, on 2026-06-01 (it answered 404)`, headers);
+      return fail(log, 502, "endpoint_gone", `J-Quants retired its V1 API, ${new URL(url).pathname} included, on 2026-06-01 (it answered 404)`, headers);
     default:
       if (retryAfter !== null) headers["Retry-After"] = retryAfter;
       return fail(log, 502, "upstream_error", `${UPSTREAM} answered with unexpected status ${status}`, headers);

@@ -32,7 +32,7 @@ type Options struct {
 	Config string
 	// Vars are passed as --var KEY:VALUE, overriding wrangler.toml's [vars].
 	Vars map[string]string
-	// Env adds environment variables for wrangler (e.g. WORKER_ENTRY=syumai).
+	// Env adds environment variables for wrangler.
 	Env []string
 	// ReadyTimeout bounds the wait for "Ready on". Default 180 s: a cold
 	// build on a loaded 2-core machine has taken over 20 s.
