@@ -1,32 +1,44 @@
 //go:build js && wasm
 
-// Command wasm is the browser module: package auth compiled to WebAssembly,
-// its requests sent with the browser's fetch (package jsfetch). This file is
-// the whole JS↔Go boundary. main registers one global,
+// Command wasm is the deciding half of the browser module: package auth
+// compiled to WebAssembly, with no I/O. web/jquants-auth.mjs sends the
+// requests with fetch, waits, and asks Go what each outcome means; Go keeps
+// nothing between calls (the caller passes the attempt number back). This
+// file is the whole JS↔Go boundary. main sets one global, which
+// jquants-auth.mjs takes off globalThis at once,
 //
-//	globalThis.__jquantsAuth = { authUser(mailaddress, password, options?) }
+//	globalThis.__jquantsAuth = { begin, decide }
 //
-// and blocks forever; web/jquants-auth.mjs loads the module and wraps it.
+// and blocks, so that the functions stay callable. Both are synchronous.
 //
-// authUser returns a Promise. It resolves to
+//	begin("auth_user", baseURL, mailaddress, password)
+//	begin("auth_refresh", baseURL, refreshToken)
+//	  → { url: string, body: string }   POST body as JSON text
+//	  | { error: ErrorObject }           code "invalid_input"; nothing to send
 //
-//	{ refreshToken: string, issuedAt: string, expiresAt: string }
+// baseURL is undefined, null or "" for the J-Quants API, else
+// http(s)://host[:port][/path]. auth_user's body is {"mailaddress","password"};
+// auth_refresh's is {"refreshtoken"}, the proxy's shape, which keeps the
+// token out of URLs; to J-Quants itself (no baseURL) the token goes in the
+// query and body is "", as its contract says.
 //
-// (ISO 8601 UTC with milliseconds; expiresAt is issuedAt plus 7 days) and
-// rejects with an Error whose name is "JQuantsAuthError", with
+//	decide(kind, attempt, status, retryAfter, body, fault)
+//	  → { token: string, issuedAt: number, expiresAt: number }   epoch ms
+//	  | { waitMs: number }               wait, then send the same request again
+//	  | { error: ErrorObject }
 //
-//	status      the HTTP status of the answer, 0 when there was none
-//	code        auth.Code: invalid_input, invalid_credentials, forbidden,
-//	            rate_limited, upstream_error, endpoint_gone, timeout, network,
-//	            canceled (or a code the proxy sent); "internal" for a Go panic
-//	message     plain words, never the password or the token
-//	retryAfter  seconds, when the answer said (Retry-After)
+// attempt counts the outcomes decided before this one (0 first); status is
+// the HTTP status (0 for none); retryAfter the Retry-After header or null;
+// body a Uint8Array of at most 64 KiB, or null; fault "" for an answer, else
+// "network" (fetch failed), "timeout" (the call's time ran out), "canceled"
+// (the caller aborted) or "too_large" (the body is over 64 KiB; status set).
 //
-// options: baseURL (the proxy, e.g. "https://proxy.example"; default the
-// J-Quants API itself, which a browser's CORS check refuses), timeoutMs (for
-// the whole call, retries included; default 10000) and signal (an
-// AbortSignal; aborting rejects with code "canceled"). Bad arguments reject
-// with code "invalid_input" before anything is sent.
+//	ErrorObject = { message, status, code, retryAfter? }
+//
+// message is one sentence: the server's own message when it sent one, else
+// the code's description; never a password or a token. status is 0 when
+// there was no HTTP answer. code is auth.Code, or the proxy's {"code"};
+// "internal" if Go panicked. retryAfter is in whole seconds, when said.
 package main
 
 import (
@@ -37,11 +49,16 @@ import (
 	"time"
 
 	"github.com/jquants-auth/jquants-auth/auth"
-	"github.com/jquants-auth/jquants-auth/internal/jsfetch"
+	"github.com/jquants-auth/jquants-auth/internal/flatjson"
 )
 
 // globalName is the one global the module sets.
 const globalName = "__jquantsAuth"
+
+var (
+	jsObject     = js.Global().Get("Object")
+	jsUint8Array = js.Global().Get("Uint8Array")
+)
 
 func main() {
 	register()
@@ -51,102 +68,253 @@ func main() {
 // register sets globalThis.__jquantsAuth. The functions live as long as the
 // program, so they are never released.
 func register() {
-	api := object()
-	api.Set("authUser", js.FuncOf(authUser))
+	api := jsObject.New()
+	api.Set("begin", export(begin))
+	api.Set("decide", export(decide))
 	js.Global().Set(globalName, api)
 }
 
-// authUser is globalThis.__jquantsAuth.authUser. It runs inside a JS
-// callback, so it checks its arguments and hands the round trip to a
-// goroutine: waiting here for fetch would deadlock.
-func authUser(_ js.Value, args []js.Value) any {
-	mail, password, opts := arg(args, 0), arg(args, 1), arg(args, 2)
-	if mail.Type() != js.TypeString || password.Type() != js.TypeString {
-		return reject(&auth.InputError{Field: "mailaddress and password", Reason: "must be strings"})
-	}
-	creds, err := auth.NewCredentials(mail.String(), password.String())
-	if err != nil {
-		return reject(err)
-	}
-	client := &auth.Client{Transport: jsfetch.New()}
-	signal, err := readOptions(opts, client)
-	if err != nil {
-		return reject(err)
-	}
-	if !signal.IsUndefined() && signal.Get("aborted").Truthy() {
-		return reject(context.Canceled)
-	}
-	return promise(func() (js.Value, error) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		if !signal.IsUndefined() {
-			onAbort := js.FuncOf(func(js.Value, []js.Value) any {
-				cancel()
-				return nil
-			})
-			signal.Call("addEventListener", "abort", onAbort)
-			defer func() {
-				signal.Call("removeEventListener", "abort", onAbort)
-				onAbort.Release()
-			}()
-		}
-		tok, err := client.AuthUser(ctx, creds)
-		if err != nil {
-			return js.Undefined(), err
-		}
-		res := object()
-		res.Set("refreshToken", tok.Value)
-		res.Set("issuedAt", isoTime(tok.IssuedAt))
-		res.Set("expiresAt", isoTime(tok.ExpiresAt))
-		return res, nil
+// export makes f callable from JS. A panic (a bug, or arguments our own JS
+// never passes) answers with code "internal" instead of ending the program.
+func export(f func(args []js.Value) js.Value) js.Func {
+	return js.FuncOf(func(_ js.Value, args []js.Value) (v any) {
+		defer func() {
+			if recover() != nil {
+				v = errorObject(0, "internal", "The jquants-auth module failed; this is a bug.", 0)
+			}
+		}()
+		return f(args)
 	})
 }
 
-// readOptions sets client's BaseURL and Timeout from options and returns its
-// signal (undefined for none).
-func readOptions(opts js.Value, client *auth.Client) (signal js.Value, err error) {
-	bad := func(field, reason string) (js.Value, error) {
-		return js.Undefined(), &auth.InputError{Field: field, Reason: reason}
+// begin and decide are the two exported functions; see the package comment.
+func begin(args []js.Value) js.Value {
+	ep := endpoint(arg(args, 0))
+	var req auth.Request
+	var refreshToken string
+	switch ep {
+	case auth.AuthUser:
+		mail, password := arg(args, 2), arg(args, 3)
+		if mail.Type() != js.TypeString || password.Type() != js.TypeString {
+			return inputError("The mail address and the password must be strings.")
+		}
+		creds, err := auth.NewCredentials(mail.String(), password.String())
+		if err != nil {
+			return inputError(inputMessage(err))
+		}
+		req.Body = creds.RequestBody()
+	case auth.AuthRefresh:
+		tok := arg(args, 2)
+		if tok.Type() != js.TypeString {
+			return inputError("The refresh token must be a string.")
+		}
+		if err := auth.CheckRefreshToken(tok.String()); err != nil {
+			return inputError(inputMessage(err))
+		}
+		refreshToken = tok.String()
 	}
-	switch opts.Type() {
+	base := arg(args, 1)
+	switch base.Type() {
 	case js.TypeUndefined, js.TypeNull:
-		return js.Undefined(), nil
-	case js.TypeObject:
-	default:
-		return bad("options", "must be an object")
-	}
-	switch v := opts.Get("baseURL"); v.Type() {
-	case js.TypeUndefined, js.TypeNull:
+		req.URL = auth.DefaultBaseURL
 	case js.TypeString:
-		if !isBaseURL(v.String()) {
-			return bad("baseURL", "must be an http or https URL without query, fragment or user name")
+		if req.URL = base.String(); req.URL == "" {
+			req.URL = auth.DefaultBaseURL
+		} else if !isBaseURL(req.URL) {
+			return inputError("The baseURL must be an http or https URL without query, fragment or user name.")
 		}
-		client.BaseURL = v.String()
 	default:
-		return bad("baseURL", "must be a string")
+		return inputError("The baseURL must be a string.")
 	}
-	switch v := opts.Get("timeoutMs"); v.Type() {
-	case js.TypeUndefined, js.TypeNull:
-	case js.TypeNumber:
-		ms := v.Float()
-		if !(ms >= 1 && ms <= 10*60*1000) { // also false for NaN
-			return bad("timeoutMs", "must be a number of milliseconds from 1 to 600000")
+	switch {
+	case ep == auth.AuthUser:
+		req.URL = strings.TrimRight(req.URL, "/") + ep.Path()
+	case req.URL == auth.DefaultBaseURL:
+		// J-Quants itself takes the token only in the query.
+		req = auth.AuthRefreshRequest(req.URL, refreshToken)
+	default:
+		req.URL = strings.TrimRight(req.URL, "/") + ep.Path()
+		req.Body = flatjson.AppendObject(nil, auth.FieldRefreshToken, refreshToken)
+	}
+	o := jsObject.New()
+	o.Set("url", req.URL)
+	o.Set("body", string(req.Body))
+	return o
+}
+
+func decide(args []js.Value) js.Value {
+	ep := endpoint(arg(args, 0))
+	x := auth.Exchange{Endpoint: ep, Attempt: arg(args, 1).Int()}
+	a := auth.Answer{StatusCode: arg(args, 2).Int()}
+	if v := arg(args, 3); v.Type() == js.TypeString {
+		a.Header = auth.Header{"Retry-After": {v.String()}}
+	}
+	if v := arg(args, 4); v.InstanceOf(jsUint8Array) {
+		a.Body = make([]byte, v.Length())
+		js.CopyBytesToGo(a.Body, v)
+	}
+	var fault error
+	switch f := arg(args, 5); {
+	case f.Type() != js.TypeString || f.String() == "":
+	case f.String() == "timeout":
+		fault = context.DeadlineExceeded
+	case f.String() == "canceled":
+		fault = context.Canceled
+	case f.String() == "too_large":
+		fault = auth.ErrAnswerTooLarge
+	default:
+		fault = errNoAnswer
+	}
+	step := x.Receive(a, fault, time.Now())
+	switch {
+	case !step.Done:
+		o := jsObject.New()
+		o.Set("waitMs", step.Wait.Milliseconds())
+		return o
+	case step.Err != nil:
+		return answerError(ep, step.Err, a.Body)
+	}
+	o := jsObject.New()
+	o.Set("token", step.Token.Value)
+	o.Set("issuedAt", step.Token.IssuedAt.UnixMilli())
+	o.Set("expiresAt", step.Token.ExpiresAt.UnixMilli())
+	return o
+}
+
+// errNoAnswer stands for fetch's own error, whose text says nothing useful
+// ("Failed to fetch", "fetch failed") and is not passed on.
+var errNoAnswer = errors.New("no answer")
+
+// endpoint reads begin's and decide's kind; anything else is our own JS's
+// bug, which export turns into code "internal".
+func endpoint(kind js.Value) auth.Endpoint {
+	switch kind.String() {
+	case "auth_user":
+		return auth.AuthUser
+	case "auth_refresh":
+		return auth.AuthRefresh
+	}
+	panic("unknown kind")
+}
+
+// answerError is the ErrorObject for err, a failed outcome. When the answer
+// came from our proxy, its {"code"} and message are the more precise ones
+// (e.g. upstream_unreachable for a 502, or not_found for a 404 that auth
+// would take for J-Quants' retired endpoint), so they win.
+func answerError(ep auth.Endpoint, err error, body []byte) js.Value {
+	var e *auth.Error
+	if !errors.As(err, &e) {
+		code := auth.Code(err)
+		return errorObject(0, code, describe(ep, code), 0)
+	}
+	msg := e.Message
+	if e.StatusCode != 200 {
+		if e.Code = proxyCode(body); e.Code != "" {
+			if m := auth.ErrorMessage(body); m != "" {
+				msg = m
+			}
 		}
-		client.Timeout = time.Duration(ms * float64(time.Millisecond))
-	default:
-		return bad("timeoutMs", "must be a number")
 	}
-	switch v := opts.Get("signal"); v.Type() {
-	case js.TypeUndefined, js.TypeNull:
-	case js.TypeObject:
-		if v.Get("addEventListener").Type() != js.TypeFunction {
-			return bad("signal", "must be an AbortSignal")
+	code := auth.Code(err)
+	if msg == "" {
+		msg = describe(ep, code)
+	}
+	return errorObject(e.StatusCode, code, sentence(msg), e.RetryAfter)
+}
+
+// proxyCode is the "code" member of an error body when it looks like one of
+// the proxy's codes (lower-case letters and underscores), else "".
+func proxyCode(body []byte) string {
+	members, err := flatjson.ParseObject(body)
+	if err != nil {
+		return ""
+	}
+	m, _ := flatjson.Lookup(members, "code")
+	if m.Kind != flatjson.String || m.Str == "" || len(m.Str) > 40 {
+		return ""
+	}
+	for i := 0; i < len(m.Str); i++ {
+		if c := m.Str[i]; (c < 'a' || c > 'z') && c != '_' {
+			return ""
 		}
-		signal = v
-	default:
-		return bad("signal", "must be an AbortSignal")
 	}
-	return signal, nil
+	return m.Str
+}
+
+// describe is the sentence for a code when the server sent no message.
+func describe(ep auth.Endpoint, code string) string {
+	switch code {
+	case auth.CodeInvalidCredentials:
+		if ep == auth.AuthRefresh {
+			return "The refresh token is incorrect or has expired."
+		}
+		return "The mail address or password is incorrect."
+	case auth.CodeForbidden:
+		return "The server refused the request."
+	case auth.CodeRateLimited:
+		return "Too many attempts; try again later."
+	case auth.CodeEndpointGone:
+		return "J-Quants retired its V1 API on 2026-06-01."
+	case auth.CodeTimeout:
+		return "No answer came in time."
+	case auth.CodeNetwork:
+		return "The server could not be reached."
+	case auth.CodeCanceled:
+		return "The call was canceled."
+	}
+	return "The server did not answer as expected; try again later."
+}
+
+// inputMessage is an *auth.InputError in words: "The mail address is
+// required." Its Field is the contract's spelling, not the reader's.
+func inputMessage(err error) string {
+	var e *auth.InputError
+	if !errors.As(err, &e) {
+		return sentence(err.Error())
+	}
+	field := e.Field
+	switch field {
+	case auth.FieldMailAddress:
+		field = "mail address"
+	case auth.FieldRefreshToken:
+		field = "refresh token"
+	}
+	return "The " + field + " " + e.Reason + "."
+}
+
+// sentence starts s with a capital and ends it with a full stop, so that
+// messages from auth and the proxy ("the body is larger than 4 KiB") read
+// as one sentence.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	if c := s[0]; 'a' <= c && c <= 'z' {
+		s = string(c-'a'+'A') + s[1:]
+	}
+	switch s[len(s)-1] {
+	case '.', '!', '?':
+		return s
+	}
+	return s + "."
+}
+
+func inputError(msg string) js.Value {
+	return errorObject(0, auth.CodeInvalidInput, msg, 0)
+}
+
+// errorObject is { error: { message, status, code, retryAfter? } }.
+func errorObject(status int, code, msg string, retryAfter time.Duration) js.Value {
+	e := jsObject.New()
+	e.Set("message", msg)
+	e.Set("status", status)
+	e.Set("code", code)
+	if retryAfter > 0 {
+		e.Set("retryAfter", int64((retryAfter+time.Second-1)/time.Second))
+	}
+	o := jsObject.New()
+	o.Set("error", e)
+	return o
 }
 
 // isBaseURL accepts http(s)://host[:port][/path] with no query, fragment,
@@ -163,93 +331,6 @@ func isBaseURL(s string) bool {
 	}
 	return len(s) <= 2048 && rest[0] != '/' && !strings.ContainsAny(s, "?#@\\ \t\r\n")
 }
-
-// promise returns a Promise settled by work, which runs on a goroutine of its
-// own. A panic in work rejects with code "internal" instead of ending the
-// program.
-func promise(work func() (js.Value, error)) js.Value {
-	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		resolve, rejectFn := args[0], args[1]
-		go func() {
-			v, err := safely(work)
-			if err != nil {
-				rejectFn.Invoke(errorValue(err))
-				return
-			}
-			resolve.Invoke(v)
-		}()
-		return nil
-	})
-	defer executor.Release() // the executor runs inside new Promise
-	return js.Global().Get("Promise").New(executor)
-}
-
-func safely(work func() (js.Value, error)) (v js.Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			v, err = js.Undefined(), errInternal
-		}
-	}()
-	return work()
-}
-
-// errInternal is a Go panic: a bug, not a failed login.
-var errInternal = errors.New("internal error in the jquants-auth module")
-
-// reject returns a Promise rejected with err.
-func reject(err error) js.Value {
-	return js.Global().Get("Promise").Call("reject", errorValue(err))
-}
-
-// errorValue is err as the JS Error the contract describes.
-func errorValue(err error) js.Value {
-	code := auth.Code(err)
-	if err == errInternal {
-		code = "internal"
-	}
-	e := js.Global().Get("Error").New(message(err))
-	e.Set("name", "JQuantsAuthError")
-	e.Set("code", code)
-	status := 0
-	var ae *auth.Error
-	if errors.As(err, &ae) {
-		status = ae.StatusCode
-		if ae.RetryAfter > 0 {
-			e.Set("retryAfter", int((ae.RetryAfter+time.Second-1)/time.Second))
-		}
-	}
-	e.Set("status", status)
-	return e
-}
-
-// message is err's text in plain words, without package prefixes. No error
-// of package auth or jsfetch holds the password or the token.
-func message(err error) string {
-	if !errors.As(err, new(*auth.Error)) {
-		switch auth.Code(err) {
-		case auth.CodeCanceled:
-			return "the login was canceled"
-		case auth.CodeTimeout:
-			return "no answer in time"
-		}
-	}
-	// Cut every "auth: " (strings.ReplaceAll would add 5 KB to the module).
-	s := err.Error()
-	for {
-		i := strings.Index(s, "auth: ")
-		if i < 0 {
-			return s
-		}
-		s = s[:i] + s[i+len("auth: "):]
-	}
-}
-
-// isoTime is t as Date.prototype.toISOString writes it.
-func isoTime(t time.Time) string {
-	return js.Global().Get("Date").New(float64(t.UnixMilli())).Call("toISOString").String()
-}
-
-func object() js.Value { return js.Global().Get("Object").New() }
 
 func arg(args []js.Value, i int) js.Value {
 	if i < len(args) {

@@ -7,8 +7,6 @@ import (
 	"syscall/js"
 	"testing"
 	"time"
-
-	"github.com/jquants-auth/jquants-auth/internal/jsfetch/fetchtest"
 )
 
 const (
@@ -23,197 +21,248 @@ func TestMain(m *testing.M) {
 	m.Run()
 }
 
-// callAuthUser calls globalThis.__jquantsAuth.authUser and waits for its promise.
-func callAuthUser(t *testing.T, args ...any) (js.Value, bool) {
-	t.Helper()
-	p := js.Global().Get(globalName).Call("authUser", args...)
-	if !p.InstanceOf(js.Global().Get("Promise")) {
-		t.Fatalf("authUser returned %v, not a Promise", p)
-	}
-	return fetchtest.Await(t, p, 10*time.Second)
+// call calls globalThis.__jquantsAuth[name] as jquants-auth.mjs does.
+func call(name string, args ...any) js.Value {
+	return js.Global().Get(globalName).Call(name, args...)
 }
 
-func options(kv ...any) js.Value {
-	o := js.Global().Get("Object").New()
-	for i := 0; i < len(kv); i += 2 {
-		o.Set(kv[i].(string), kv[i+1])
-	}
-	return o
+func bytes(s string) js.Value {
+	return js.Global().Get("TextEncoder").New().Call("encode", s)
 }
 
-// wantError checks a rejection's shape and that it leaks nothing.
-func wantError(t *testing.T, v js.Value, ok bool, code string, status int) {
+func stringify(v js.Value) string { return js.Global().Get("JSON").Call("stringify", v).String() }
+
+func keys(v js.Value) string { return jsObject.Call("keys", v).Call("join", ",").String() }
+
+// wantError checks that v is { error } with code and status, and a message
+// that is one sentence without secrets; it returns the error.
+func wantError(t *testing.T, v js.Value, code string, status int) js.Value {
 	t.Helper()
-	if ok {
-		t.Fatalf("resolved with %v, want a rejection with code %q", js.Global().Get("JSON").Call("stringify", v), code)
+	e := v.Get("error")
+	if keys(v) != "error" || e.Type() != js.TypeObject {
+		t.Fatalf("got %s, want { error } with code %q", stringify(v), code)
 	}
-	if !v.InstanceOf(js.Global().Get("Error")) {
-		t.Fatalf("rejected with %v, not an Error", v)
+	if got := e.Get("code").String(); got != code {
+		t.Errorf("code = %q, want %q (%s)", got, code, stringify(e))
 	}
-	if got := v.Get("code").String(); got != code {
-		t.Errorf("code = %q, want %q (message %q)", got, code, v.Get("message"))
-	}
-	if got := v.Get("status"); got.Type() != js.TypeNumber || got.Int() != status {
+	if got := e.Get("status"); got.Type() != js.TypeNumber || got.Int() != status {
 		t.Errorf("status = %v, want %d", got, status)
 	}
-	if v.Get("name").String() != "JQuantsAuthError" {
-		t.Errorf("name = %v", v.Get("name"))
+	msg := e.Get("message").String()
+	if !isSentence(msg) || strings.Contains(msg, password) || strings.Contains(msg, token) || strings.Contains(msg, "auth: ") {
+		t.Errorf("message %q is not one sentence, or leaks a secret", msg)
 	}
-	msg := v.Get("message").String()
-	if msg == "" || strings.Contains(msg, password) || strings.Contains(msg, token) {
-		t.Errorf("message %q is empty or leaks a secret", msg)
+	return e
+}
+
+// isSentence: a capital or a quote first, a full stop last, and no status
+// number or "kind: detail" prefix in front.
+func isSentence(s string) bool {
+	if s == "" || !(s[0] >= 'A' && s[0] <= 'Z' || s[0] == '\'' || s[0] == '"') {
+		return false
+	}
+	return strings.HasSuffix(s, ".") && strings.Count(s, ". ") == 0
+}
+
+func TestBeginAuthUser(t *testing.T) {
+	for _, tc := range []struct{ base any }{{base}, {base + "/"}, {base + "//"}} {
+		v := call("begin", "auth_user", tc.base, "  "+mail+" ", password)
+		if keys(v) != "url,body" {
+			t.Fatalf("begin = %s", stringify(v))
+		}
+		if got := v.Get("url").String(); got != base+"/v1/token/auth_user" {
+			t.Errorf("base %v: url %q", tc.base, got)
+		}
+		want := `{"mailaddress":"` + mail + `","password":"` + password + `"}`
+		if got := v.Get("body").String(); got != want {
+			t.Errorf("body %q, want %q", got, want)
+		}
 	}
 }
 
-func TestAuthUserResolves(t *testing.T) {
-	fake := fetchtest.Install(t, `return new Response('{"refreshToken":"`+token+`"}', {status: 200, headers: {"Content-Type": "application/json"}})`)
-	before := time.Now().Add(-time.Second)
-	v, ok := callAuthUser(t, "  "+mail+" ", password, options("baseURL", base+"/"))
-	if !ok {
-		t.Fatalf("rejected: %v (code %v)", v.Get("message"), v.Get("code"))
-	}
-	if got := js.Global().Get("Object").Call("keys", v).Call("join", ",").String(); got != "refreshToken,issuedAt,expiresAt" {
-		t.Errorf("result keys %s", got)
-	}
-	if v.Get("refreshToken").String() != token {
-		t.Errorf("refreshToken = %v", v.Get("refreshToken"))
-	}
-	issued, err1 := time.Parse(time.RFC3339Nano, v.Get("issuedAt").String())
-	expires, err2 := time.Parse(time.RFC3339Nano, v.Get("expiresAt").String())
-	if err1 != nil || err2 != nil || !strings.HasSuffix(v.Get("issuedAt").String(), "Z") {
-		t.Fatalf("issuedAt %v, expiresAt %v: %v %v", v.Get("issuedAt"), v.Get("expiresAt"), err1, err2)
-	}
-	if issued.Before(before) || issued.After(time.Now().Add(time.Second)) || expires.Sub(issued) != 7*24*time.Hour {
-		t.Errorf("issuedAt %v, expiresAt %v", issued, expires)
-	}
-	calls := fake.Calls()
-	if len(calls) != 1 {
-		t.Fatalf("%d fetch calls", len(calls))
-	}
-	if calls[0].URL != base+"/v1/token/auth_user" {
-		t.Errorf("URL %q", calls[0].URL)
-	}
-	want := `{"mailaddress":"` + mail + `","password":"` + password + `"}`
-	if calls[0].Body != want || calls[0].BodyType != "Uint8Array" {
-		t.Errorf("body %s %q, want %q", calls[0].BodyType, calls[0].Body, want)
+func TestBeginDefaultsToTheJQuantsAPI(t *testing.T) {
+	for _, b := range []any{js.Undefined(), js.Null(), ""} {
+		if got := call("begin", "auth_user", b, mail, password).Get("url").String(); got != "https://api.jquants.com/v1/token/auth_user" {
+			t.Errorf("baseURL %v: url %q", b, got)
+		}
 	}
 }
 
-func TestAuthUserRejectsBadInputWithoutFetching(t *testing.T) {
-	fake := fetchtest.Install(t, `return new Response('{"refreshToken":"x"}')`)
+func TestBeginAuthRefreshPutsTheTokenInTheBody(t *testing.T) {
+	// Visible ASCII that JSON must escape still round-trips.
+	for _, tok := range []string{token, `a"b\c</d>`} {
+		v := call("begin", "auth_refresh", base+"/prefix/", tok)
+		url := v.Get("url").String()
+		if url != base+"/prefix/v1/token/auth_refresh" {
+			t.Errorf("url %q: want no query", url)
+		}
+		body := js.Global().Get("JSON").Call("parse", v.Get("body"))
+		if keys(body) != "refreshtoken" || body.Get("refreshtoken").String() != tok {
+			t.Errorf("body %s, want {\"refreshtoken\": %q}", v.Get("body"), tok)
+		}
+	}
+}
+
+func TestBeginRejectsBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []any
+		want string // in the message
 	}{
-		{"no arguments", nil},
-		{"empty mail", []any{"", password, options("baseURL", base)}},
-		{"no @", []any{"demo.example.com", password, options("baseURL", base)}},
-		{"empty password", []any{mail, "", options("baseURL", base)}},
-		{"password not a string", []any{mail, 12345, options("baseURL", base)}},
-		{"long password", []any{mail, strings.Repeat("p", 1025), options("baseURL", base)}},
-		{"options not an object", []any{mail, password, "https://proxy.example"}},
-		{"baseURL not http", []any{mail, password, options("baseURL", "ftp://proxy.example")}},
-		{"baseURL with a query", []any{mail, password, options("baseURL", base+"/?x=1")}},
-		{"baseURL with user info", []any{mail, password, options("baseURL", "https://u:p@proxy.example")}},
-		{"baseURL without host", []any{mail, password, options("baseURL", "https:///x")}},
-		{"baseURL a number", []any{mail, password, options("baseURL", 1)}},
-		{"timeoutMs zero", []any{mail, password, options("baseURL", base, "timeoutMs", 0)}},
-		{"timeoutMs NaN", []any{mail, password, options("baseURL", base, "timeoutMs", js.Global().Get("NaN"))}},
-		{"timeoutMs a string", []any{mail, password, options("baseURL", base, "timeoutMs", "100")}},
-		{"signal not a signal", []any{mail, password, options("baseURL", base, "signal", "x")}},
+		{"no arguments", []any{"auth_user"}, "must be strings"},
+		{"empty mail", []any{"auth_user", base, "", password}, "The mail address is required."},
+		{"no @", []any{"auth_user", base, "demo.example.com", password}, "exactly one @"},
+		{"empty password", []any{"auth_user", base, mail, ""}, "The password is required."},
+		{"password not a string", []any{"auth_user", base, mail, 12345}, "must be strings"},
+		{"long password", []any{"auth_user", base, mail, strings.Repeat("p", 1025)}, "1024 bytes"},
+		{"empty refresh token", []any{"auth_refresh", base, ""}, "The refresh token is required."},
+		{"refresh token with a space", []any{"auth_refresh", base, "tok en"}, "visible ASCII"},
+		{"refresh token not a string", []any{"auth_refresh", base, 1}, "must be a string"},
+		{"baseURL not http", []any{"auth_user", "ftp://proxy.example", mail, password}, "baseURL"},
+		{"baseURL with a query", []any{"auth_refresh", base + "/?x=1", token}, "baseURL"},
+		{"baseURL with user info", []any{"auth_user", "https://u:p@proxy.example", mail, password}, "baseURL"},
+		{"baseURL without host", []any{"auth_user", "https:///x", mail, password}, "baseURL"},
+		{"baseURL a number", []any{"auth_user", 1, mail, password}, "baseURL must be a string"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v, ok := callAuthUser(t, tc.args...)
-			wantError(t, v, ok, "invalid_input", 0)
+			e := wantError(t, call("begin", tc.args...), "invalid_input", 0)
+			if msg := e.Get("message").String(); !strings.Contains(msg, tc.want) {
+				t.Errorf("message %q, want it to contain %q", msg, tc.want)
+			}
 		})
-	}
-	if fake.Count() != 0 {
-		t.Errorf("fetch was called %d times for bad input", fake.Count())
 	}
 }
 
-func TestAuthUserRejectsAnswers(t *testing.T) {
+// decide's arguments: kind, attempt, status, retryAfter, body, fault.
+func answer(kind string, attempt, status int, retryAfter any, body string) js.Value {
+	return call("decide", kind, attempt, status, retryAfter, bytes(body), "")
+}
+
+func TestDecideToken(t *testing.T) {
+	for kind, tc := range map[string]struct {
+		field    string
+		lifetime time.Duration
+	}{"auth_user": {"refreshToken", 7 * 24 * time.Hour}, "auth_refresh": {"idToken", 24 * time.Hour}} {
+		before := time.Now().UnixMilli()
+		v := answer(kind, 0, 200, js.Null(), `{"`+tc.field+`":"`+token+`"}`)
+		after := time.Now().UnixMilli()
+		if keys(v) != "token,issuedAt,expiresAt" || v.Get("token").String() != token {
+			t.Fatalf("%s: decide = %s", kind, stringify(v))
+		}
+		issued, expires := int64(v.Get("issuedAt").Float()), int64(v.Get("expiresAt").Float())
+		if issued < before || issued > after || expires-issued != tc.lifetime.Milliseconds() {
+			t.Errorf("%s: issuedAt %d (called at %d–%d), expiresAt %d", kind, issued, before, after, expires)
+		}
+	}
+}
+
+func TestDecideErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name, script string
-		code         string
-		status       int
-		calls        int
-		retryAfter   int
-		message      string
+		name       string
+		kind       string
+		attempt    int
+		status     int
+		retryAfter any
+		body       string
+		code       string
+		message    string // exactly
+		seconds    int    // retryAfter; 0 for none
 	}{
-		{"400", `return new Response(JSON.stringify({message: "'mailaddress' or 'password' is incorrect."}), {status: 400})`,
-			"invalid_credentials", 400, 1, 0, "'mailaddress' or 'password' is incorrect."},
-		{"403", `return new Response('{"message":"Missing Authentication Token"}', {status: 403})`,
-			"forbidden", 403, 1, 0, "Missing Authentication Token"},
-		{"404", `return new Response('{"message":"Not Found"}', {status: 404})`, "endpoint_gone", 404, 1, 0, "retired"},
-		{"429 from the proxy", `return new Response('{"message":"too many logins","code":"rate_limited"}', {status: 429, headers: {"Retry-After": "42"}})`,
-			"rate_limited", 429, 1, 42, "too many logins"},
-		{"500, retried", `return new Response('{"message":"Unexpected error. Please try again later."}', {status: 500})`,
-			"upstream_error", 500, 3, 0, "Unexpected error"},
-		{"502 from the proxy", `return new Response('{"message":"upstream unreachable","code":"upstream_error"}', {status: 502})`,
-			"upstream_error", 502, 3, 0, "upstream unreachable"},
-		{"200 without a token", `return new Response('{"refreshToken":""}', {status: 200})`, "upstream_error", 200, 1, 0, "no refreshToken"},
-		{"network, retried", `throw new TypeError("Failed to fetch")`, "network", 0, 3, 0, "Failed to fetch"},
+		{"400, upstream's message as it is", "auth_user", 0, 400, js.Null(), `{"message":"'mailaddress' or 'password' is incorrect."}`,
+			"invalid_credentials", "'mailaddress' or 'password' is incorrect.", 0},
+		{"400 without a message", "auth_user", 0, 400, js.Null(), `{}`,
+			"invalid_credentials", "The mail address or password is incorrect.", 0},
+		{"400 from auth_refresh without a message", "auth_refresh", 0, 400, js.Null(), `<html>`,
+			"invalid_credentials", "The refresh token is incorrect or has expired.", 0},
+		{"403", "auth_user", 0, 403, js.Null(), `{"message":"Missing Authentication Token"}`,
+			"forbidden", "Missing Authentication Token.", 0},
+		{"404", "auth_refresh", 0, 404, js.Null(), `{"message":"Not Found"}`,
+			"endpoint_gone", "J-Quants retired its V1 API, /v1/token/auth_refresh included, on 2026-06-01.", 0},
+		{"404 from the proxy keeps its own message", "auth_user", 0, 404, js.Null(), `{"message":"not found: the proxy serves only POST …","code":"not_found"}`,
+			"not_found", "Not found: the proxy serves only POST ….", 0},
+		{"429 from the proxy", "auth_user", 0, 429, "42", `{"message":"too many login attempts from this address: try again in 42 seconds","code":"rate_limited"}`,
+			"rate_limited", "Too many login attempts from this address: try again in 42 seconds.", 42},
+		{"502 from the proxy, last try", "auth_user", 2, 502, js.Null(), `{"message":"could not reach J-Quants","code":"upstream_unreachable"}`,
+			"upstream_unreachable", "Could not reach J-Quants.", 0},
+		{"a code that is not one is ignored", "auth_user", 0, 403, js.Null(), `{"message":"no","code":"<b>X</b>"}`,
+			"forbidden", "No.", 0},
+		{"503 with Retry-After, last try", "auth_user", 2, 503, "7", `{}`,
+			"upstream_error", "The server did not answer as expected; try again later.", 7},
+		{"418", "auth_user", 0, 418, js.Null(), `{"message":"I'm a teapot"}`, "upstream_error", "I'm a teapot.", 0},
+		{"200 without a token", "auth_user", 0, 200, js.Null(), `{"idToken":"x"}`,
+			"upstream_error", "The answer has no refreshToken.", 0},
+		{"200 not JSON", "auth_refresh", 0, 200, js.Null(), `<html>`,
+			"upstream_error", "The answer is not a JSON object.", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := fetchtest.Install(t, tc.script)
-			v, ok := callAuthUser(t, mail, password, options("baseURL", base))
-			wantError(t, v, ok, tc.code, tc.status)
-			if fake.Count() != tc.calls {
-				t.Errorf("%d fetch calls, want %d", fake.Count(), tc.calls)
+			e := wantError(t, answer(tc.kind, tc.attempt, tc.status, tc.retryAfter, tc.body), tc.code, tc.status)
+			if got := e.Get("message").String(); got != tc.message {
+				t.Errorf("message %q, want %q", got, tc.message)
 			}
-			if ra := v.Get("retryAfter"); tc.retryAfter == 0 && !ra.IsUndefined() || tc.retryAfter != 0 && (ra.Type() != js.TypeNumber || ra.Int() != tc.retryAfter) {
-				t.Errorf("retryAfter = %v, want %d", ra, tc.retryAfter)
-			}
-			if msg := v.Get("message").String(); !strings.Contains(msg, tc.message) || strings.Contains(msg, "auth: ") {
-				t.Errorf("message %q, want it to contain %q", msg, tc.message)
+			ra := e.Get("retryAfter")
+			if tc.seconds == 0 && !ra.IsUndefined() || tc.seconds != 0 && (ra.Type() != js.TypeNumber || ra.Int() != tc.seconds) {
+				t.Errorf("retryAfter = %v, want %d", ra, tc.seconds)
 			}
 		})
 	}
 }
 
-func TestAuthUserTimeout(t *testing.T) {
-	fake := fetchtest.Install(t, `return new Promise((resolve, reject) => {
-		init.signal.addEventListener("abort", () => reject(init.signal.reason));
-	})`)
-	start := time.Now()
-	v, ok := callAuthUser(t, mail, password, options("baseURL", base, "timeoutMs", 80))
-	wantError(t, v, ok, "timeout", 0)
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("took %v for an 80 ms timeout", d)
+// Go decides the waits: Retry-After when given (capped at 5 s), else a
+// jittered backoff; and when to stop.
+func TestDecideWaits(t *testing.T) {
+	wait := func(t *testing.T, v js.Value) int {
+		t.Helper()
+		if keys(v) != "waitMs" {
+			t.Fatalf("decide = %s, want { waitMs }", stringify(v))
+		}
+		return v.Get("waitMs").Int()
 	}
-	if !fake.Calls()[0].Init.Get("signal").Get("aborted").Bool() {
-		t.Error("the fetch was not aborted")
+	if ms := wait(t, answer("auth_user", 0, 503, "1", `{}`)); ms != 1000 {
+		t.Errorf("503 with Retry-After: 1 → wait %d ms, want 1000", ms)
+	}
+	if ms := wait(t, answer("auth_refresh", 1, 503, "30", `{}`)); ms != 5000 {
+		t.Errorf("503 with Retry-After: 30 → wait %d ms, want the 5000 cap", ms)
+	}
+	for i := 0; i < 20; i++ {
+		if ms := wait(t, answer("auth_user", 0, 500, js.Null(), `{}`)); ms < 100 || ms > 200 {
+			t.Fatalf("first retry waits %d ms, want 100–200", ms)
+		}
+		if ms := wait(t, answer("auth_user", 1, 504, js.Null(), `{}`)); ms < 200 || ms > 400 {
+			t.Fatalf("second retry waits %d ms, want 200–400", ms)
+		}
+		if ms := wait(t, call("decide", "auth_user", 1, 0, js.Null(), js.Null(), "network")); ms < 200 || ms > 400 {
+			t.Fatalf("a network failure's retry waits %d ms, want 200–400", ms)
+		}
+	}
+	wantError(t, answer("auth_user", 2, 500, js.Null(), `{}`), "upstream_error", 500)
+	wantError(t, call("decide", "auth_user", 2, 0, js.Null(), js.Null(), "network"), "network", 0)
+	wantError(t, answer("auth_user", 0, 429, "1", `{}`), "rate_limited", 429) // 4xx: never retried
+}
+
+func TestDecideFaults(t *testing.T) {
+	for _, tc := range []struct {
+		fault, code, message string
+		status               int
+	}{
+		{"timeout", "timeout", "No answer came in time.", 0},
+		{"canceled", "canceled", "The call was canceled.", 0},
+		{"too_large", "upstream_error", "Answer body is larger than 64 KiB.", 200},
+	} {
+		// Even on the first attempt: none of these is retried.
+		v := call("decide", "auth_user", 0, tc.status, js.Null(), js.Null(), tc.fault)
+		if got := wantError(t, v, tc.code, tc.status).Get("message").String(); got != tc.message {
+			t.Errorf("%s: message %q, want %q", tc.fault, got, tc.message)
+		}
 	}
 }
 
-func TestAuthUserSignal(t *testing.T) {
-	fake := fetchtest.Install(t, `return new Promise((resolve, reject) => {
-		init.signal.addEventListener("abort", () => reject(init.signal.reason));
-	})`)
-	ctrl := js.Global().Get("AbortController").New()
-	time.AfterFunc(30*time.Millisecond, func() { ctrl.Call("abort") })
-	v, ok := callAuthUser(t, mail, password, options("baseURL", base, "signal", ctrl.Get("signal")))
-	wantError(t, v, ok, "canceled", 0)
-	if fake.Count() != 1 || !fake.Calls()[0].Init.Get("signal").Get("aborted").Bool() {
-		t.Errorf("%d calls; the fetch should have been made and aborted", fake.Count())
-	}
-
-	// An already aborted signal: nothing is sent.
-	v, ok = callAuthUser(t, mail, password, options("baseURL", base, "signal", ctrl.Get("signal")))
-	wantError(t, v, ok, "canceled", 0)
-	if fake.Count() != 1 {
-		t.Errorf("fetch was called for an aborted signal")
-	}
-}
-
-func TestAuthUserDefaultsToTheJQuantsAPI(t *testing.T) {
-	fake := fetchtest.Install(t, `return new Response('{"refreshToken":"x"}')`)
-	if v, ok := callAuthUser(t, mail, password); !ok {
-		t.Fatalf("rejected: %v", v.Get("message"))
-	}
-	if got := fake.Calls()[0].URL; got != "https://api.jquants.com/v1/token/auth_user" {
-		t.Errorf("URL %q", got)
+// A bug in what our JS passes answers with code internal, and the program
+// goes on serving.
+func TestPanicIsInternalError(t *testing.T) {
+	wantError(t, call("begin", "auth_nothing", base, mail, password), "internal", 0)
+	wantError(t, call("decide", "auth_user", "not a number", 200), "internal", 0)
+	if v := call("begin", "auth_user", base, mail, password); keys(v) != "url,body" {
+		t.Errorf("after a panic, begin = %s", stringify(v))
 	}
 }
 

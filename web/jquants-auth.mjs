@@ -1,24 +1,32 @@
-// jquants-auth.mjs: get a J-Quants refresh token in the browser.
+// jquants-auth.mjs: J-Quants tokens in the browser (and in Node ≥ 20).
 //
 //   import { load } from "./jquants-auth.mjs";
 //   const jq = await load();
-//   const { refreshToken, expiresAt } = await jq.authUser(mail, password, { baseURL: "https://proxy.example" });
+//   const { refreshToken } = await jq.authUser(mail, password, { baseURL: "https://proxy.example" });
+//   const { idToken } = await jq.authRefresh(refreshToken, { baseURL: "https://proxy.example" });
 //
-// The login itself is Go compiled to WebAssembly (jquants-auth.wasm, built by
-// `make web`, with Go's wasm_exec.js beside it). It POSTs to
-// `${baseURL}/v1/token/auth_user` with the browser's fetch: baseURL must be a
-// CORS proxy (the project's Worker), since J-Quants itself sends no CORS
-// headers. The contract is in jquants-auth.d.ts.
+// Go compiled to WebAssembly (jquants-auth.wasm, built by `make web`, with
+// Go's wasm_exec.js beside it) decides; this file does the I/O. Go checks
+// the input and builds each request (begin), then says what every outcome
+// means (decide): a token, an error, or "wait this long and send it again".
+// Here we fetch, read the answer, and wait. The boundary is described in
+// wasm/main.go; the contract for callers is in jquants-auth.d.mts.
+//
+// baseURL must be a CORS proxy (the project's Worker): J-Quants itself sends
+// no CORS headers, and authRefresh sends the proxy's {"refreshtoken"} body.
 
 const GLOBAL = "__jquantsAuth";
+const MAX_ANSWER_BYTES = 64 << 10; // auth.MaxAnswerBytes
+const DEFAULT_TIMEOUT_MS = 10000;
+const MAX_TIMEOUT_MS = 600000;
 
 let loading; // the memoised load() promise
 
 /**
  * Loads the module once; later calls return the same promise (their options
  * are ignored). A failed load is forgotten, so it can be retried.
- * @param {import("./jquants-auth").LoadOptions} [options]
- * @returns {Promise<import("./jquants-auth").JQuantsAuth>}
+ * @param {import("./jquants-auth.mjs").LoadOptions} [options]
+ * @returns {Promise<import("./jquants-auth.mjs").JQuantsAuth>}
  */
 export function load(options = {}) {
   loading ??= start(options).catch((err) => {
@@ -33,36 +41,48 @@ async function start({ wasmURL, wasmExecURL } = {}) {
   wasmExecURL = new URL(wasmExecURL ?? "./wasm_exec.js", import.meta.url);
   if (typeof globalThis.Go !== "function") {
     // A classic script that only defines globals (globalThis.Go); importing
-    // it as a module runs it the same way, within script-src 'self'.
-    await import(wasmExecURL.href);
+    // it as a module runs it the same way, within script-src 'self', and
+    // Node imports a file: URL from disk.
+    await import(/* webpackIgnore: true */ /* @vite-ignore */ wasmExecURL.href);
   }
   const go = new globalThis.Go();
   const instance = await instantiate(wasmURL, go.importObject);
   // run() executes Go's main up to its select{}, which registers the global
-  // synchronously; its promise settles only if the program ends (a panic).
+  // synchronously; its promise settles only if the program ends.
   go.run(instance).catch(() => {});
   const api = globalThis[GLOBAL];
   delete globalThis[GLOBAL];
-  if (go.exited || typeof api?.authUser !== "function") {
+  if (go.exited || typeof api?.begin !== "function" || typeof api?.decide !== "function") {
     throw new Error("jquants-auth: the WebAssembly module did not start");
   }
-  const stopped = () =>
-    Promise.reject(internalError("the jquants-auth module has stopped; reload the page"));
+  // Go recovers its own panics; this is for a Go program that has ended
+  // (out of memory), whose functions throw.
+  const guarded = (f) => (...args) => {
+    if (go.exited) throw stopped();
+    try {
+      return f(...args);
+    } catch {
+      throw stopped();
+    }
+  };
+  const core = { begin: guarded(api.begin), decide: guarded(api.decide) };
   return Object.freeze({
     authUser(mailaddress, password, options) {
-      if (go.exited) return stopped();
-      const { baseURL = globalThis.location?.origin, timeoutMs, signal } = options ?? {};
-      const opts = { baseURL: baseURL instanceof URL ? baseURL.href : baseURL, timeoutMs, signal };
-      try {
-        return api.authUser(mailaddress, password, opts);
-      } catch {
-        return stopped(); // "Go program has already exited"
-      }
+      return exchange(core, "auth_user", [mailaddress, password], options, "refreshToken");
+    },
+    authRefresh(refreshToken, options) {
+      return exchange(core, "auth_refresh", [refreshToken], options, "idToken");
     },
   });
 }
 
 async function instantiate(url, imports) {
+  if (url.protocol === "file:") {
+    // Node: its fetch refuses file: URLs. Browsers never get here, so they
+    // never load node:fs.
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
+    return (await WebAssembly.instantiate(await readFile(url), imports)).instance;
+  }
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) {
     throw new Error(`jquants-auth: cannot load ${url.pathname}: HTTP ${response.status}`);
@@ -75,6 +95,122 @@ async function instantiate(url, imports) {
   return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
 }
 
-function internalError(message) {
-  return Object.assign(new Error(message), { name: "JQuantsAuthError", status: 0, code: "internal" });
+// exchange is one call: Go's begin, then fetch and Go's decide until Go says
+// done. Go keeps no state, so the attempt number travels with each decide.
+async function exchange(core, kind, secrets, options, field) {
+  const opts = readOptions(options);
+  let baseURL = opts.baseURL === undefined ? globalThis.location?.origin : opts.baseURL;
+  if (baseURL instanceof URL) baseURL = baseURL.href;
+  const req = core.begin(kind, baseURL, ...secrets);
+  if (req.error) throw authError(req.error);
+  const { signal } = opts;
+  // Why a call ended early: the caller's signal wins over our timeout.
+  const fault = () => (signal?.aborted ? "canceled" : "timeout");
+  const finish = (attempt, f) => {
+    throw authError(core.decide(kind, attempt, 0, null, null, f).error);
+  };
+  if (signal?.aborted) finish(0, "canceled");
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  for (let attempt = 0; ; attempt++) {
+    let status = 0;
+    let retryAfter = null;
+    let body = null;
+    let f = "";
+    try {
+      const res = await fetch(req.url, {
+        method: "POST",
+        // "" is J-Quants' own auth_refresh shape: the token in the query.
+        ...(req.body ? { headers: { "Content-Type": "application/json" }, body: req.body } : {}),
+        signal: both,
+        credentials: "omit",
+        // A redirect would resend the password elsewhere.
+        redirect: "error",
+      });
+      status = res.status;
+      retryAfter = res.headers.get("Retry-After");
+      body = await readAtMost(res, MAX_ANSWER_BYTES);
+      if (body === null) f = "too_large";
+    } catch {
+      f = both.aborted ? fault() : "network";
+    }
+    const step = core.decide(kind, attempt, status, retryAfter, body, f);
+    if (step.error) throw authError(step.error);
+    if (step.token !== undefined) {
+      return { [field]: step.token, issuedAt: iso(step.issuedAt), expiresAt: iso(step.expiresAt) };
+    }
+    try {
+      await sleep(step.waitMs, both);
+    } catch {
+      finish(attempt + 1, fault());
+    }
+  }
 }
+
+// readOptions checks what only JS uses (timeoutMs, signal); Go checks baseURL.
+function readOptions(options) {
+  if (options == null) return { timeoutMs: DEFAULT_TIMEOUT_MS };
+  if (typeof options !== "object") throw inputError("The options must be an object.");
+  const { baseURL, timeoutMs = DEFAULT_TIMEOUT_MS, signal } = options;
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw inputError(`The timeoutMs option must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}.`);
+  }
+  if (signal != null && !(signal instanceof AbortSignal)) {
+    throw inputError("The signal option must be an AbortSignal.");
+  }
+  return { baseURL: baseURL ?? undefined, timeoutMs, signal: signal ?? undefined };
+}
+
+// readAtMost returns the body, or null when it is longer than limit (then
+// the rest is not read).
+async function readAtMost(res, limit) {
+  const reader = res.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > limit) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+const iso = (ms) => new Date(ms).toISOString();
+
+function authError({ message, status, code, retryAfter }) {
+  const err = Object.assign(new Error(message), { name: "JQuantsAuthError", status, code });
+  if (retryAfter !== undefined) err.retryAfter = retryAfter;
+  return err;
+}
+
+const inputError = (message) => authError({ message, status: 0, code: "invalid_input" });
+
+const stopped = () =>
+  authError({ message: "The jquants-auth module has stopped; reload the page.", status: 0, code: "internal" });

@@ -1,5 +1,0 @@
-//go:build js && wasm
-
-package jsfetch
-
-const isJS = true
