@@ -7,13 +7,14 @@ package e2e
 // what the page logged.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,12 +26,33 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/jquants-auth/jquants-auth/auth/authtest"
+	"github.com/jquants-auth/jquants-auth/internal/webassets"
 	"github.com/jquants-auth/jquants-auth/internal/wranglerdev"
 )
 
-// chromiumPath is Debian's Chromium.
-const chromiumPath = "/usr/bin/chromium"
+// chromeNames are the browser commands looked up in PATH, in this order,
+// when CHROME_PATH is not set.
+var chromeNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// findChrome returns the browser to drive: $CHROME_PATH, else the first of
+// chromeNames in PATH. `make test` installs one first (scripts/ensure-chromium.sh).
+func findChrome() (string, error) {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return "", fmt.Errorf("CHROME_PATH=%s: %w", p, err)
+		}
+		return p, nil
+	}
+	for _, name := range chromeNames {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no Chromium: none of %s in PATH and CHROME_PATH unset; run `bash scripts/ensure-chromium.sh` (as root it installs chromium)",
+		strings.Join(chromeNames, ", "))
+}
 
 // pageTimeout bounds each page test, browser start included.
 const pageTimeout = 2 * time.Minute
@@ -55,7 +77,7 @@ func servePageWeb(t *testing.T) {
 			return
 		}
 		dir := filepath.Join(root, "web")
-		rules, err := readPageHeaders(filepath.Join(dir, "_headers"))
+		rules, err := webassets.ReadHeaders(filepath.Join(dir, "_headers"))
 		if err != nil {
 			pageStaticErr = err
 			return
@@ -64,10 +86,17 @@ func servePageWeb(t *testing.T) {
 			pageStaticErr = fmt.Errorf("%s/_headers: no rules", dir)
 			return
 		}
-		h := pageStaticHandler(dir, rules)
-		for _, ln := range []net.Listener{otherListener, strangerListener} {
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-			go srv.Serve(ln) // ends with the test process, which owns the listeners
+		h, err := webassets.New(dir, nil)
+		if err != nil {
+			pageStaticErr = err
+			return
+		}
+		for _, site := range []struct {
+			ln   net.Listener
+			site *pageSite
+		}{{otherListener, otherSite}, {strangerListener, strangerSite}} {
+			srv := &http.Server{Handler: site.site.wrap(h, rules), ReadHeaderTimeout: 10 * time.Second}
+			go srv.Serve(site.ln) // ends with the test process, which owns the listeners
 		}
 	})
 	if pageStaticErr != nil {
@@ -75,77 +104,71 @@ func servePageWeb(t *testing.T) {
 	}
 }
 
-// pageHeaderRule is one block of a Cloudflare _headers file.
-type pageHeaderRule struct {
-	pattern string // "/*" (every path), "/dir/*" (a prefix) or an exact path
-	header  http.Header
+// pageSite is one static server for web/: it records the requests it gets,
+// and serves a test's own config.json in place of web/config.json, as a
+// deployer's static host would.
+type pageSite struct {
+	mu       sync.Mutex
+	requests []string // "METHOD /path"
+	config   *pageConfig
 }
 
-func (r pageHeaderRule) matches(path string) bool {
-	if prefix, ok := strings.CutSuffix(r.pattern, "*"); ok {
-		return strings.HasPrefix(path, prefix)
-	}
-	return path == r.pattern
+// pageConfig is the answer for /config.json: a status and a JSON body.
+type pageConfig struct {
+	status int
+	body   string
 }
 
-// readPageHeaders parses the subset of Cloudflare's _headers format that
-// web/_headers uses: a path pattern on a line of its own, then indented
-// "Name: value" lines; "#" starts a comment line.
-func readPageHeaders(name string) ([]pageHeaderRule, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var rules []pageHeaderRule
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
-		case line[0] != ' ' && line[0] != '\t':
-			rules = append(rules, pageHeaderRule{pattern: trimmed, header: http.Header{}})
-		default:
-			k, v, ok := strings.Cut(trimmed, ":")
-			if !ok || len(rules) == 0 {
-				return nil, fmt.Errorf("%s:%d: cannot parse %q", name, n, line)
-			}
-			rules[len(rules)-1].header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-		}
-	}
-	return rules, sc.Err()
-}
+var otherSite, strangerSite = &pageSite{}, &pageSite{}
 
-// pageStaticHandler serves dir like Cloudflare's assets: _headers applied, files
-// starting with "_" hidden, "/" being index.html.
-func pageStaticHandler(dir string, rules []pageHeaderRule) http.Handler {
-	files := http.FileServer(http.Dir(dir))
-	types := map[string]string{
-		".mjs":  "text/javascript; charset=utf-8",
-		".js":   "text/javascript; charset=utf-8",
-		".wasm": "application/wasm",
-		".css":  "text/css; charset=utf-8",
-		".html": "text/html; charset=utf-8",
-		".ts":   "text/plain; charset=utf-8",
-	}
+func (s *pageSite) wrap(h http.Handler, rules []webassets.Rule) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_") || strings.Contains(r.URL.Path, "/.") {
-			http.NotFound(w, r)
+		s.mu.Lock()
+		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+		cfg := s.config
+		s.mu.Unlock()
+		if cfg == nil || r.URL.Path != "/config.json" {
+			h.ServeHTTP(w, r)
 			return
 		}
 		for _, rule := range rules {
-			if rule.matches(r.URL.Path) {
-				for k, vs := range rule.header {
+			if rule.Matches(r.URL.Path) {
+				for k, vs := range rule.Header {
 					w.Header()[k] = append(w.Header()[k], vs...)
 				}
 			}
 		}
-		if ct, ok := types[filepath.Ext(r.URL.Path)]; ok {
-			w.Header().Set("Content-Type", ct)
-		}
-		files.ServeHTTP(w, r)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(cfg.status)
+		io.WriteString(w, cfg.body)
 	})
+}
+
+// setConfig makes the site answer /config.json with status and body until
+// the test ends.
+func (s *pageSite) setConfig(t *testing.T, status int, body string) {
+	t.Helper()
+	s.mu.Lock()
+	s.config = &pageConfig{status, body}
+	s.mu.Unlock()
+	t.Cleanup(func() {
+		s.mu.Lock()
+		s.config = nil
+		s.mu.Unlock()
+	})
+}
+
+// requestCount and requestsSince let a test look at the requests it caused.
+func (s *pageSite) requestCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+func (s *pageSite) requestsSince(n int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.requests[n:]...)
 }
 
 // ---- Chromium -----------------------------------------------------------
@@ -193,8 +216,9 @@ const pageCSPProbe = `document.addEventListener("securitypolicyviolation", (e) =
 // cleanup, a Content Security Policy violation anywhere fails the test.
 func newPageBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) *pageBrowser {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("Chromium: %v", err)
+	chromePath, err := findChrome()
+	if err != nil {
+		t.Fatal(err)
 	}
 	// A fresh profile; not t.TempDir(), whose removal fails when a Chromium
 	// helper process is still writing to it: see removeChromeProfile.
@@ -203,7 +227,7 @@ func newPageBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) *pageBro
 		t.Fatal(err)
 	}
 	all := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(chromePath),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("headless", true),
@@ -466,6 +490,13 @@ type pageState struct {
 	SubmitDisabled bool     `json:"submitDisabled"`
 	SubmitLabel    string   `json:"submitLabel"`
 	API            string   `json:"api"`
+	APIPlaceholder string   `json:"apiPlaceholder"`
+	AdvancedOpen   bool     `json:"advancedOpen"`
+	Notice         string   `json:"notice"`
+	NoticeVisible  bool     `json:"noticeVisible"`
+	Title          string   `json:"title"`
+	Heading        string   `json:"heading"`
+	LangPressed    []string `json:"langPressed"` // the data-lang of each pressed language button
 	LocalStorage   int      `json:"localStorage"`
 	SessionStorage int      `json:"sessionStorage"`
 	Cookie         string   `json:"cookie"`
@@ -494,6 +525,13 @@ const pageStateJS = `(() => {
     submitDisabled: $("submit").disabled,
     submitLabel: $("submit-label").textContent,
     api: $("api").value,
+    apiPlaceholder: $("api").placeholder,
+    advancedOpen: $("advanced").open,
+    notice: $("api-notice").textContent,
+    noticeVisible: visible($("api-notice")),
+    title: document.title,
+    heading: document.querySelector("h1").textContent,
+    langPressed: [...document.querySelectorAll("button[data-lang][aria-pressed=true]")].map((b) => b.dataset.lang),
     localStorage: localStorage.length,
     sessionStorage: sessionStorage.length,
     cookie: document.cookie,
@@ -514,3 +552,37 @@ func (b *pageBrowser) state(t *testing.T) pageState {
 
 // demo is the fake's demo account.
 var pageDemo = struct{ mail, password string }{authtest.DemoMailAddress, authtest.DemoPassword}
+
+// typeProxy opens the Advanced disclosure, if closed, and types url into the
+// Proxy URL field with key events, as a person would.
+func (b *pageBrowser) typeProxy(t *testing.T, url string) {
+	t.Helper()
+	if !b.state(t).AdvancedOpen {
+		b.run(t, chromedp.Click("#advanced > summary", chromedp.ByQuery))
+	}
+	b.run(t,
+		chromedp.WaitVisible("#api", chromedp.ByID),
+		chromedp.SendKeys("#api", url, chromedp.ByID),
+	)
+}
+
+// clearProxy empties the Proxy URL field: its text selected, then Backspace.
+func (b *pageBrowser) clearProxy(t *testing.T) {
+	t.Helper()
+	b.run(t,
+		chromedp.Focus("#api", chromedp.ByID),
+		chromedp.Evaluate(`document.getElementById("api").select()`, nil),
+		chromedp.KeyEvent(kb.Backspace),
+	)
+}
+
+// chooseLanguage presses the language button for lang ("ja" or "en") and
+// waits until the page is in that language.
+func (b *pageBrowser) chooseLanguage(t *testing.T, lang string) {
+	t.Helper()
+	b.run(t,
+		chromedp.Click(`button[data-lang="`+lang+`"]`, chromedp.ByQuery),
+		chromedp.Poll(`document.documentElement.lang === "`+lang+`"`, nil,
+			chromedp.WithPollingInterval(25*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)),
+	)
+}

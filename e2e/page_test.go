@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"image/png"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,7 +68,9 @@ func assertPageCSP(t *testing.T, b *pageBrowser, url string) {
 		}
 	}
 	assert.Contains(t, csp, "script-src 'self' 'wasm-unsafe-eval'", "CSP of %s", url)
-	assert.Contains(t, csp, "default-src 'self'", "CSP of %s", url)
+	assert.Contains(t, csp, "default-src 'none'", "CSP of %s", url)
+	assert.Contains(t, csp, "connect-src 'self' https: http://localhost:* http://127.0.0.1:*;", "CSP of %s", url)
+	assert.Contains(t, csp, "require-trusted-types-for 'script'", "CSP of %s", url)
 }
 
 // TestPageSameOriginLogin: the form on the Worker's own origin gets a
@@ -79,7 +80,11 @@ func TestPageSameOriginLogin(t *testing.T) {
 	href := worker.URL + "/"
 	b.open(t, href)
 	before := b.state(t)
-	assert.Equal(t, worker.URL, before.API, "proxy URL field defaults to the page's origin")
+	assert.Empty(t, before.API, "proxy URL field")
+	assert.Equal(t, worker.URL, before.APIPlaceholder, "the default proxy is the page's origin")
+	assert.False(t, before.AdvancedOpen, "the Advanced disclosure starts closed")
+	assert.False(t, before.NoticeVisible, "proxy notice shown: %q", before.Notice)
+	assert.Equal(t, []string{"en"}, before.LangPressed, "language buttons")
 	require.NotEmpty(t, before.Languages)
 	assert.Equal(t, "en-US", before.Languages[0], "navigator.languages")
 
@@ -109,10 +114,14 @@ func TestPageCSPViolationsAreSeen(t *testing.T) {
 	b.open(t, worker.URL+"/")
 	require.Empty(t, b.takeLog())
 	var ran bool
+	// Trusted Types (the CSP's require-trusted-types-for) make the text
+	// assignment itself throw; either way the violation must be reported.
 	b.run(t,
 		chromedp.Evaluate(`{
   const s = document.createElement("script");
-  s.textContent = "globalThis.__e2eInlineRan = true";
+  try {
+    s.textContent = "globalThis.__e2eInlineRan = true";
+  } catch {}
   document.head.append(s);
 }`, nil),
 		chromedp.Poll(`globalThis.__e2eCSPViolations > 0`, nil, chromedp.WithPollingInterval(25*time.Millisecond)),
@@ -201,7 +210,7 @@ func pageCallJS(t *testing.T, b *pageBrowser, mail, password string, options map
 var pageISOMillis = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 
 // TestBrowserModuleAPI: jquants-auth.mjs resolves and rejects as
-// jquants-auth.d.ts says.
+// jquants-auth.d.mts says.
 func TestBrowserModuleAPI(t *testing.T) {
 	b := newPageBrowser(t)
 	b.open(t, worker.URL+"/")
@@ -223,13 +232,13 @@ func TestBrowserModuleAPI(t *testing.T) {
   const wasmFetches = performance.getEntriesByType("resource")
     .filter((e) => new URL(e.name).pathname === "/jquants-auth.wasm").length;
   return { samePromise: p1 === p2, sameObject: a === b && b === c, frozen: Object.isFrozen(a),
-    keys: Object.keys(a), wasmFetches, global: "__jquantsAuth" in globalThis,
+    keys: Object.keys(a).sort(), wasmFetches, global: "__jquantsAuth" in globalThis,
     goDefined: typeof globalThis.Go === "function" };
 })()`, &r)
 		assert.True(t, r.SamePromise, "load() twice: different promises")
 		assert.True(t, r.SameObject, "load() twice: different objects")
 		assert.True(t, r.Frozen, "the API object is not frozen")
-		assert.Equal(t, []string{"authUser"}, r.Keys)
+		assert.Equal(t, []string{"authRefresh", "authUser"}, r.Keys)
 		assert.Equal(t, 1, r.WasmFetches, "jquants-auth.wasm fetched more than once (the page's own load() included)")
 		assert.False(t, r.Global, "globalThis.__jquantsAuth left behind")
 		assert.True(t, r.GoDefined, "wasm_exec.js not loaded")
@@ -338,20 +347,76 @@ func TestBrowserModuleAPI(t *testing.T) {
 }
 
 // TestPageOtherOrigin: the page served from another allowed origin gets a
-// token through the Worker's CORS.
+// token through the Worker's CORS, once a person typed the Worker's address
+// into the Advanced field; the notice names that host before anything is
+// sent.
 func TestPageOtherOrigin(t *testing.T) {
 	servePageWeb(t)
 	b := newPageBrowser(t)
-	href := otherOrigin + "/?api=" + url.QueryEscape(worker.URL)
+	href := otherOrigin + "/"
 	b.open(t, href)
 	assertPageCSP(t, b, href)
 	before := b.state(t)
-	assert.Equal(t, worker.URL, before.API, "proxy URL field from ?api=")
-	n := upstream.Count()
+	assert.Empty(t, before.API)
+	assert.Equal(t, otherOrigin, before.APIPlaceholder, "default proxy: this site (web/config.json names none)")
+	assert.False(t, before.NoticeVisible, "notice before anything was typed: %q", before.Notice)
+
+	b.typeProxy(t, worker.URL)
+	typed := b.state(t)
+	assert.Equal(t, worker.URL, typed.API)
+	assert.True(t, typed.NoticeVisible, "no notice for a typed proxy")
+	assert.Equal(t, "Your mail address and password will be sent to "+worker.URL+
+		", the proxy you entered. Send them only to a proxy you trust.", typed.Notice)
+
+	n, served := upstream.Count(), otherSite.requestCount()
 	s := b.submitForm(t, pageDemo.mail, pageDemo.password)
 	assertPageLoggedIn(t, s, href)
 	assert.Equal(t, 1, upstream.Count()-n)
 	assert.Equal(t, worker.URL, s.API)
+	assert.True(t, s.NoticeVisible, "the notice stays while the field names the proxy")
+	assert.Empty(t, otherSite.requestsSince(served), "requests to the page's own origin during the login")
+}
+
+// TestPageTypedProxyNeedsTheNotice: a proxy put in the field just before a
+// press, with no chance to show the notice (by a script or an extension, in
+// the same task as the press), is not used: the press shows the notice and
+// sends nothing; the next press logs in.
+func TestPageTypedProxyNeedsTheNotice(t *testing.T) {
+	servePageWeb(t)
+	b := newPageBrowser(t)
+	href := otherOrigin + "/"
+	b.open(t, href)
+	b.run(t,
+		chromedp.SendKeys("#mailaddress", pageDemo.mail, chromedp.ByID),
+		chromedp.SendKeys("#password", pageDemo.password, chromedp.ByID),
+	)
+	waitWorkerAnswers(t)
+	n := upstream.Count()
+	var first struct {
+		NoticeBefore bool   `json:"noticeBefore"`
+		Password     string `json:"password"`
+		Busy         bool   `json:"busy"`
+	}
+	b.eval(t, fmt.Sprintf(`(() => {
+  const $ = (id) => document.getElementById(id);
+  $("api").value = %q;
+  const noticeBefore = !$("api-notice").hidden;
+  $("login").requestSubmit($("submit"));
+  // The page clears the password as it sends it.
+  return { noticeBefore, password: $("password").value, busy: $("submit").disabled };
+})()`, worker.URL), &first)
+	require.False(t, first.NoticeBefore, "the notice was up before the press: the check proves nothing")
+	assert.Equal(t, pageDemo.password, first.Password, "the first press sent the password")
+	assert.False(t, first.Busy, "the first press started a login")
+	s := b.state(t)
+	assert.True(t, s.NoticeVisible, "the first press did not show the notice")
+	assert.Contains(t, s.Notice, "will be sent to "+worker.URL+",")
+	assert.Empty(t, s.Alerts)
+	assert.Equal(t, 0, upstream.Count()-n, "requests to the fake after the first press")
+
+	b.run(t, chromedp.Click("#submit", chromedp.ByID))
+	assertPageLoggedIn(t, b.waitOutcome(t), href)
+	assert.Equal(t, 1, upstream.Count()-n)
 }
 
 // TestPageStrangerOrigin: from an origin the Worker does not allow, the page
@@ -359,9 +424,10 @@ func TestPageOtherOrigin(t *testing.T) {
 func TestPageStrangerOrigin(t *testing.T) {
 	servePageWeb(t)
 	b := newPageBrowser(t)
-	href := strangerOrigin + "/?api=" + url.QueryEscape(worker.URL)
+	href := strangerOrigin + "/"
 	b.open(t, href)
 	assertPageCSP(t, b, href)
+	b.typeProxy(t, worker.URL)
 	n := upstream.Count()
 	s := b.submitForm(t, pageDemo.mail, pageDemo.password)
 	assert.Equal(t, 0, upstream.Count()-n, "requests to the fake")
@@ -375,45 +441,131 @@ func TestPageStrangerOrigin(t *testing.T) {
 	assert.Equal(t, href, s.Href)
 }
 
-// TestPageScreenshots: the page after a login at phone and desktop widths,
-// saved as PNGs under the test's artifact directory and testdata-out/.
-func TestPageScreenshots(t *testing.T) {
+// pageLayoutJS lists what is wrong with the layout at the viewport width %d:
+// elements past the right edge, and Japanese text whose last line holds two
+// characters or fewer (a lone 「ん。」 under a sentence).
+const pageLayoutJS = `(() => {
+  const width = %d;
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+    .map((el) => el.tagName + (el.id ? "#" + el.id : ""));
+  // Characters by block, in order: the text of a .nowrap span counts with
+  // its parent's.
+  const blocks = new Map();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n; (n = walker.nextNode()); ) {
+    let el = n.parentElement;
+    if (el.matches("span.nowrap")) el = el.parentElement;
+    if (!el.checkVisibility()) continue;
+    if (!blocks.has(el)) blocks.set(el, []);
+    for (let i = 0; i < n.data.length; i++) blocks.get(el).push([n, i]);
+  }
+  const orphans = [];
+  for (const chars of blocks.values()) {
+    if (!chars.some(([n, i]) => /[\u3040-\u30ff\u4e00-\u9fff]/.test(n.data[i]))) continue;
+    const lines = [];
+    let top;
+    for (const [n, i] of chars) {
+      if (/\s/.test(n.data[i])) continue;
+      const r = document.createRange();
+      r.setStart(n, i);
+      r.setEnd(n, i + 1);
+      const rect = r.getClientRects()[0];
+      if (!rect) continue;
+      if (top === undefined || rect.top > top + rect.height / 2) {
+        lines.push("");
+        top = rect.top;
+      }
+      lines[lines.length - 1] += n.data[i];
+    }
+    const last = lines.at(-1);
+    if (lines.length > 1 && [...last].length <= 2) orphans.push(lines.join(" / "));
+  }
+  return { wide, orphans };
+})()`
+
+type pageLayout struct {
+	Wide    []string `json:"wide"`
+	Orphans []string `json:"orphans"`
+}
+
+// assertPageLayout checks the page at width: no horizontal scrolling, no
+// element past the right edge, no Japanese line of two characters or fewer.
+func assertPageLayout(t *testing.T, b *pageBrowser, width int) {
+	t.Helper()
+	s := b.state(t)
+	assert.Equal(t, width, s.InnerWidth, "viewport")
+	assert.LessOrEqual(t, s.ScrollWidth, width, "horizontal scroll (scrollWidth)")
+	var l pageLayout
+	b.eval(t, fmt.Sprintf(pageLayoutJS, width), &l)
+	assert.Empty(t, l.Wide, "elements past the right edge")
+	assert.Empty(t, l.Orphans, "Japanese text ending in a line of two characters or fewer")
+}
+
+// pageScreenshot saves the full page as name under testdata-out/screenshots
+// and the test's artifact directory.
+func pageScreenshot(t *testing.T, b *pageBrowser, width int, name string) {
+	t.Helper()
 	root, err := wranglerdev.RepoRoot()
 	require.NoError(t, err)
 	out := filepath.Join(root, "testdata-out", "screenshots")
 	require.NoError(t, os.MkdirAll(out, 0o755))
+	var buf []byte
+	b.run(t, chromedp.FullScreenshot(&buf, 100))
+	img, err := png.Decode(bytes.NewReader(buf))
+	require.NoError(t, err, "not a PNG")
+	assert.Equal(t, width, img.Bounds().Dx(), "screenshot width")
+	assert.Greater(t, img.Bounds().Dy(), 300, "screenshot height")
+	for _, dir := range []string{t.ArtifactDir(), out} {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, buf, 0o644))
+		t.Logf("screenshot %dx%d: %s", img.Bounds().Dx(), img.Bounds().Dy(), p)
+	}
+}
+
+// TestPageScreenshots: the page in English and Japanese at phone and desktop
+// widths, twice each: with an error, the Advanced field open and a typed
+// proxy's notice; then after a login. Each is checked for overflow and
+// Japanese line breaks, and saved as a PNG.
+func TestPageScreenshots(t *testing.T) {
 	b := newPageBrowser(t)
-	for _, width := range []int64{360, 1280} {
-		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			const scale = 1
-			b.run(t, chromedp.EmulateViewport(width, 800, chromedp.EmulateScale(scale)))
-			href := worker.URL + "/"
-			b.open(t, href)
-			s := b.submitForm(t, pageDemo.mail, pageDemo.password)
-			assertPageLoggedIn(t, s, href)
-			assert.Equal(t, int(width), s.InnerWidth, "viewport")
-			assert.LessOrEqual(t, s.ScrollWidth, int(width), "horizontal scroll (scrollWidth)")
-			// Every element within the viewport: none overflows its box.
-			var wide []string
-			b.eval(t, fmt.Sprintf(`[...document.querySelectorAll("body *")]
-  .filter((el) => el.getBoundingClientRect().right > %d + 0.5)
-  .map((el) => el.tagName + (el.id ? "#" + el.id : ""))`, width), &wide)
-			assert.Empty(t, wide, "elements past the right edge")
+	texts := map[string]struct{ wrong, submit string }{
+		"en": {"The mail address or the password is incorrect.", "Get refresh token"},
+		"ja": {"メールアドレスまたはパスワードが正しくありません。", "リフレッシュトークンを取得"},
+	}
+	for _, lang := range []string{"en", "ja"} {
+		for _, width := range []int{360, 1280} {
+			t.Run(fmt.Sprintf("%s-%d", lang, width), func(t *testing.T) {
+				b.run(t, chromedp.EmulateViewport(int64(width), 800, chromedp.EmulateScale(1)))
+				href := worker.URL + "/?lang=" + lang
+				b.open(t, href)
 
-			var buf []byte
-			b.run(t, chromedp.FullScreenshot(&buf, 100))
-			img, err := png.Decode(bytes.NewReader(buf))
-			require.NoError(t, err, "not a PNG")
-			assert.Equal(t, int(width)*scale, img.Bounds().Dx(), "screenshot width")
-			assert.Greater(t, img.Bounds().Dy(), 300, "screenshot height")
+				s := b.submitForm(t, pageDemo.mail, "wrong-"+pageDemo.password)
+				assert.Equal(t, []string{texts[lang].wrong}, s.Alerts)
+				b.typeProxy(t, "https://proxy.example")
+				s = b.state(t)
+				assert.Equal(t, lang, s.Lang)
+				assert.True(t, s.NoticeVisible, "notice for a typed proxy")
+				assert.Contains(t, s.Notice, "https://proxy.example")
+				assertPageLayout(t, b, width)
+				pageScreenshot(t, b, width, fmt.Sprintf("page-%s-%d-form.png", lang, width))
 
-			name := fmt.Sprintf("page-%d.png", width)
-			for _, dir := range []string{t.ArtifactDir(), out} {
-				p := filepath.Join(dir, name)
-				require.NoError(t, os.WriteFile(p, buf, 0o644))
-				t.Logf("screenshot %dx%d: %s", img.Bounds().Dx(), img.Bounds().Dy(), p)
-			}
-		})
+				b.clearProxy(t)
+				require.False(t, b.state(t).NoticeVisible, "notice after the field was emptied")
+				b.run(t, chromedp.SendKeys("#password", pageDemo.password, chromedp.ByID))
+				waitWorkerAnswers(t)
+				b.run(t, chromedp.Click("#submit", chromedp.ByID))
+				s = b.waitOutcome(t)
+				require.NotEmpty(t, s.Token, "no token; error %q", s.Error)
+				assert.True(t, upstream.Handler().Issued(s.Token))
+				assert.True(t, s.ExpiresVisible)
+				assert.Empty(t, s.Alerts)
+				assert.Equal(t, texts[lang].submit, s.SubmitLabel)
+				assert.Equal(t, href, s.Href)
+				assertPageLayout(t, b, width)
+				pageScreenshot(t, b, width, fmt.Sprintf("page-%s-%d-token.png", lang, width))
+			})
+		}
 	}
 }
 

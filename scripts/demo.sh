@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
 # make demo: the whole thing offline. Starts the fake J-Quants server and
 # `wrangler dev` (the Worker and the login page) pointed at it, prints the URL
-# to open and the demo account. Ctrl-C stops both.
+# to open and the demo account. Ctrl-C stops both and leaves nothing behind.
 #   PORT       the page and proxy (default 8787)
 #   FAKE_PORT  the fake J-Quants server (default 8788)
+#   TMPDIR     where the fake's binary is built, in a folder removed on exit
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 port=${PORT:-8787}
 fake_port=${FAKE_PORT:-8788}
+
+bin=
+fake=
+# cleanup runs once, however the script ends. Ctrl-C reaches the whole
+# process group, so the fake may have exited already: nothing here may fail,
+# or set -e would end the trap before the folder is removed.
+cleanup() {
+  trap - EXIT INT TERM
+  if [[ -n $fake ]]; then
+    kill "$fake" 2>/dev/null || true
+    wait "$fake" 2>/dev/null || true
+  fi
+  if [[ -n $bin ]]; then
+    rm -rf "$bin" || true
+  fi
+}
+trap cleanup EXIT
+# Then die of the same signal, so that make and the shell see an interrupt.
+trap 'cleanup; kill -INT $$' INT
+trap 'cleanup; kill -TERM $$' TERM
+
 [[ -x node_modules/.bin/wrangler ]] || npm ci --no-audit --no-fund
 
-bin=$(mktemp -d)
+bin=$(mktemp -d -t jquants-demo.XXXXXX)
 go build -o "$bin/fakejquants" ./cmd/fakejquants
 "$bin/fakejquants" -addr "127.0.0.1:$fake_port" &
 fake=$!
-trap 'kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null; rm -rf "$bin"' EXIT
 
 cat <<MSG
 
