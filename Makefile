@@ -7,7 +7,7 @@ GOROOT   := $(shell $(GO) env GOROOT)
 WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: all build web worker test test-go test-e2e test-wasm lint cover fuzz bench demo dev run clean
+.PHONY: all build web worker test test-go test-e2e test-wasm lint cover fuzz bench demo dev run clean chromium
 
 all: build
 
@@ -29,7 +29,15 @@ node_modules: package.json package-lock.json
 
 ## Tests ----------------------------------------------------------------
 
-test: node_modules lint cover test-go test-wasm test-e2e
+# All the set-up a fresh Debian machine with Go and Node needs is in the
+# prerequisites: npm ci (node_modules) and a browser (chromium).
+test: node_modules chromium lint cover test-go test-wasm test-e2e
+
+# The browser for the e2e tests, found as they find it ($CHROME_PATH, then
+# chromium, chromium-browser, google-chrome, google-chrome-stable in PATH).
+# Missing, it is installed with apt as root; otherwise one line says how.
+chromium:
+	@bash scripts/ensure-chromium.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "gofmt:"; echo "$$out"; exit 1; fi
@@ -42,33 +50,46 @@ test-go:
 
 # The real parts together: the fake J-Quants, wrangler dev (workerd) and
 # Chromium. The full log goes to testdata-out/e2e.log; the counts are printed.
-test-e2e:
+test-e2e: node_modules chromium
 	@mkdir -p testdata-out
 	@echo "go test -count=1 -v ./e2e  (log: testdata-out/e2e.log)"
 	@rc=0; $(GO) test -count=1 -v ./e2e >testdata-out/e2e.log 2>&1 || rc=$$?; \
 	  grep -E '^(--- FAIL|ok |FAIL|reliability:|secrets:)|isolation:|rate limit|testdata-out/screenshots' testdata-out/e2e.log || true; \
 	  if ((rc)); then tail -150 testdata-out/e2e.log; fi; exit $$rc
 
-# The auth core ships inside WASM: run its tests there too, under Node.
-test-wasm:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) ./auth/...
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) ./internal/jsfetch/... ./internal/workerglue/... ./wasm/...
-	$(MAKE) --no-print-directory web && node --test wasm/jquants-auth.test.mjs
+# The browser module: its Go (auth, flatjson, wasm/) tested in WASM under
+# Node; then the built module through web/jquants-auth.mjs against the real
+# fake J-Quants and native proxy; then its types, as TypeScript 5 resolves
+# them for a .mjs (nodenext and bundler).
+TSC      := node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom
+test-wasm: node_modules
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) . ./auth/... ./internal/flatjson/... ./proxy/... ./wasm/...
+	$(MAKE) --no-print-directory web
+	GO=$(GO) node --test wasm/jquants-auth.test.mjs
+	$(TSC) --module nodenext --moduleResolution nodenext wasm/types-check.mts
+	$(TSC) --module esnext --moduleResolution bundler wasm/types-check.mts
 
-# The auth packages' tests, with their statement coverage held at 85% or more.
+# The auth packages' tests, with their statement coverage held at 85% or
+# more; then the proxy's, whose coverage is reported.
 COVER_MIN := 85
 cover:
 	$(GO) test -count=1 -coverprofile=coverage.out ./auth/...
 	@total=$$($(GO) tool cover -func=coverage.out | awk '/^total:/ {sub("%","",$$3); print $$3}'); \
 	  echo "coverage of auth/...: $$total% (minimum $(COVER_MIN)%)"; \
 	  awk -v t=$$total -v m=$(COVER_MIN) 'BEGIN { exit !(t >= m) }'
+	$(GO) test -count=1 -cover ./proxy/...
 
+# Every fuzz target, each for FUZZTIME (default 60s); corpora in testdata/fuzz.
 fuzz:
 	@for target in \
 	  ./auth:FuzzDecodeAnswer \
 	  ./auth:FuzzCredentials \
-	  ./proxy:FuzzParseBody \
-	  ./proxy:FuzzAppendJSONString \
+	  ./auth:FuzzRefreshRequest \
+	  ./proxy:FuzzBody \
+	  ./proxy:FuzzQuery \
+	  ./proxy:FuzzContentType \
+	  ./internal/flatjson:FuzzParseObject \
+	  ./internal/flatjson:FuzzAppendString \
 	; do \
 	  pkg=$${target%%:*}; name=$${target#*:}; \
 	  echo "fuzz: $$name in $$pkg for $(or $(FUZZTIME),60s)"; \
