@@ -102,8 +102,9 @@ export interface JQuantsAuth {
    *  Resolves to the refresh token, rejects with an {@link AuthError}. */
   authUser(mailaddress: string, password: string, options?: CallOptions): Promise<AuthUserResult>;
   /** Gets an ID token: POST `{"refreshtoken"}` (JSON, so the token stays
-   *  out of URLs) to `${baseURL}/v1/token/auth_refresh`, the proxy's shape.
-   *  Retries as {@link authUser} does. Resolves to the ID token, rejects
+   *  out of URLs) to `${baseURL}/v1/token/auth_refresh`, the proxy's shape;
+   *  to the J-Quants API itself (no baseURL and no page origin, as in Node)
+   *  the token goes in the query, as J-Quants' contract says. Retries as {@link authUser} does. Resolves to the ID token, rejects
    *  with an {@link AuthError}. */
   authRefresh(refreshToken: string, options?: CallOptions): Promise<AuthRefreshResult>;
 }
