@@ -322,9 +322,4 @@ func seconds(d time.Duration) string {
 }
 
 // quote quotes a config value for an error message, cut to 100 bytes.
-func quote(s string) string {
-	if len(s) > 100 {
-		s = s[:100] + "…"
-	}
-	return strconv.Quote(s)
-}
+func quote(s string) string { return strconv.Quote(cut(s, 100)) }
