@@ -57,15 +57,19 @@ test-e2e: node_modules chromium
 	  grep -E '^(--- FAIL|ok |FAIL|reliability:|secrets:)|isolation:|rate limit|testdata-out/screenshots' testdata-out/e2e.log || true; \
 	  if ((rc)); then tail -150 testdata-out/e2e.log; fi; exit $$rc
 
-# The browser module: its Go (auth, flatjson, wasm/) tested in WASM under
-# Node; then the built module through web/jquants-auth.mjs against the real
-# fake J-Quants and native proxy; then its types, as TypeScript 5 resolves
-# them for a .mjs (nodenext and bundler).
+# The WASM builds: their Go (the Worker's main, auth, flatjson, the proxy
+# core, wasm/) tested in WASM under Node; then the built browser module
+# through web/jquants-auth.mjs against the real fake J-Quants and native
+# proxy; then the built Worker's entry losing its Go instance; then the
+# module's types, as TypeScript 5 resolves them for a .mjs (nodenext and
+# bundler).
 TSC      := node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom
 test-wasm: node_modules
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) . ./auth/... ./internal/flatjson/... ./proxy/... ./wasm/...
 	$(MAKE) --no-print-directory web
 	GO=$(GO) node --test wasm/jquants-auth.test.mjs
+	$(MAKE) --no-print-directory worker
+	GO=$(GO) node --test worker/entry.test.mjs
 	$(TSC) --module nodenext --moduleResolution nodenext wasm/types-check.mts
 	$(TSC) --module esnext --moduleResolution bundler wasm/types-check.mts
 

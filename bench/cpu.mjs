@@ -11,7 +11,7 @@
 // process.cpuUsage() (user + system) per request, which a busy machine
 // disturbs far less than wall time; on Cloudflare it is what a request is
 // billed for. Prints one JSON object (µs).
-import { register } from "node:module";
+import "../worker/node-wasm-modules.mjs"; // .wasm imports as workerd does them
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -19,20 +19,6 @@ const [goPath = "build/worker.mjs", jsPath = "bench/jsworker/worker.mjs", rounds
 const rounds = Number(roundsArg);
 const n = Number(nArg);
 
-// workerd imports a .wasm module as its compiled WebAssembly.Module; so here.
-register(
-  "data:text/javascript," +
-    encodeURIComponent(`
-export async function load(url, context, next) {
-  if (!url.endsWith(".wasm")) return next(url, context);
-  return {
-    format: "module",
-    shortCircuit: true,
-    source: "import { readFileSync } from 'node:fs';" +
-      "export default new WebAssembly.Module(readFileSync(new URL(" + JSON.stringify(url) + ")));",
-  };
-}`),
-);
 
 const print = console.log;
 console.log = () => {}; // both Workers log one line per request

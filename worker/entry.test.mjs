@@ -1,0 +1,102 @@
+// node --test worker/entry.test.mjs (run by `make test-wasm` after
+// `make worker`): the real build/worker.mjs with the real app.wasm, in Node,
+// against the real fake J-Quants. workerd cannot be made to lose the Go
+// instance on purpose, so this is where the entry's last line of defence is
+// shown: when the instance dies (here its linear memory is wiped, so the
+// next Go call traps, as a Go fatal error would end it), that request still
+// gets the contract's 500 JSON and the next request starts a new instance.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import "./node-wasm-modules.mjs"; // .wasm imports as workerd does them
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+
+// Every Go instance the entry creates, to reach its memory. A Proxy keeps
+// instanceof WebAssembly.Instance true, which wasm_exec.js checks.
+const instances = [];
+WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+  construct(target, args) {
+    const inst = Reflect.construct(target, args);
+    instances.push(inst);
+    return inst;
+  },
+});
+
+const logs = [];
+console.log = (line) => logs.push(String(line));
+
+let dir, fake, fakeBase, worker;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "jquants-auth-entry-"));
+  await promisify(execFile)(process.env.GO ?? "go", ["build", "-o", join(dir, "fakejquants"), "./cmd/fakejquants"], { cwd: root });
+  fake = spawn(join(dir, "fakejquants"), ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
+  fakeBase = await new Promise((resolve, reject) => {
+    fake.on("exit", (code) => reject(new Error(`fakejquants exited (${code})`)));
+    createInterface({ input: fake.stdout }).on("line", (line) => {
+      const m = /listening on (http:\/\/[^\s,]+)/.exec(line);
+      if (m) resolve(m[1]);
+    });
+  });
+  worker = (await import(pathToFileURL(join(root, "build/worker.mjs")).href)).default;
+});
+
+after(async () => {
+  fake?.kill();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const env = () => ({
+  JQUANTS_API_BASE_URL: fakeBase,
+  ALLOWED_ORIGINS: "http://localhost:8787",
+  UPSTREAM_TIMEOUT: "5s",
+  LOGIN_RATE_LIMIT: "off",
+});
+
+async function login() {
+  const body = JSON.stringify({ mailaddress: "demo@example.com", password: "jquants-demo-password" });
+  const res = await worker.fetch(
+    new Request("http://localhost:8787/v1/token/auth_user", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: "http://localhost:8787" },
+      body,
+    }),
+    env(),
+    {},
+  );
+  return { status: res.status, headers: res.headers, json: await res.json() };
+}
+
+test("a dead Go instance: that request gets 500 JSON, the next one a new instance", async () => {
+  const first = await login();
+  assert.equal(first.status, 200);
+  assert.match(first.json.refreshToken, /^fake-refresh-token-/);
+  assert.equal(instances.length, 1);
+
+  new Uint8Array(instances[0].exports.mem.buffer).fill(0xff); // the instance is gone
+  const dead = await login();
+  assert.equal(dead.status, 500);
+  assert.deepEqual(dead.json, { message: "internal error in the proxy", code: "internal" });
+  assert.equal(dead.headers.get("Cache-Control"), "no-store");
+  assert.equal(dead.headers.get("Content-Type"), "application/json; charset=utf-8");
+  assert.equal(instances.length, 1, "a new instance already, within the failed request");
+
+  const next = await login();
+  assert.equal(next.status, 200, JSON.stringify(next.json));
+  assert.match(next.json.refreshToken, /^fake-refresh-token-/);
+  assert.notEqual(next.json.refreshToken, first.json.refreshToken);
+  assert.equal(instances.length, 2, "the next request started a second instance");
+
+  assert.ok(logs.includes("go instance #1 started"), logs.join("\n"));
+  assert.ok(logs.includes("go instance #2 started"), logs.join("\n"));
+  assert.ok(logs.some((l) => l.startsWith("proxy: ") && l.includes("status=500") && l.includes("code=internal")), logs.join("\n"));
+  for (const l of logs) assert.ok(!l.includes("jquants-demo-password") && !l.includes(first.json.refreshToken), l);
+});
