@@ -56,12 +56,12 @@ func FuzzAppendString(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ParseObject(%s): %v", obj, err)
 		}
-		if len(ms) != 2 || ms[0] != (flatjson.Member{Key: "k", Kind: flatjson.String, Str: oracle["k"]}) ||
+		if len(ms) != 2 || ms[0].Key != "k" || ms[0].Kind != flatjson.String || ms[0].Str != oracle["k"] ||
 			oracle[ms[1].Key] != "v" || ms[1].Kind != flatjson.String || ms[1].Str != "v" {
-			t.Fatalf("ParseObject(%s) = %q, encoding/json gives %q", obj, ms, oracle)
+			t.Fatalf("ParseObject(%s) = %+v, encoding/json gives %q", obj, ms, oracle)
 		}
 		if utf8.ValidString(s) && (ms[0].Str != s || ms[1].Key != s) {
-			t.Fatalf("%q did not round-trip: %q", s, ms)
+			t.Fatalf("%q did not round-trip: %+v", s, ms)
 		}
 	})
 }

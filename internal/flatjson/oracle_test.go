@@ -35,7 +35,10 @@ func oracleMembers(t *testing.T, b []byte) (ms []flatjson.Member, dupKey string,
 		if err := dec.Decode(&raw); err != nil {
 			t.Fatalf("oracle: value: %v", err)
 		}
-		m := flatjson.Member{Key: key}
+		// The raw value is the input's own bytes, so its span ends where
+		// the decoder stands.
+		end := int(dec.InputOffset())
+		m := flatjson.Member{Key: key, Start: end - len(raw), End: end}
 		switch raw[0] {
 		case '{':
 			m.Kind = flatjson.Object
@@ -129,11 +132,11 @@ func checkOracle(t *testing.T, b []byte) ([]flatjson.Member, *flatjson.Error) {
 		t.Fatalf("encoding/json accepts %q, ParseObject: %v", b, err)
 	}
 	if len(ms) != len(want) {
-		t.Fatalf("%q: got %d members %q, want %d %q", b, len(ms), ms, len(want), want)
+		t.Fatalf("%q: got %d members %+v, want %d %+v", b, len(ms), ms, len(want), want)
 	}
 	for i := range want {
 		if ms[i] != want[i] {
-			t.Fatalf("%q: member %d is %q, want %q", b, i, ms[i], want[i])
+			t.Fatalf("%q: member %d is %+v, want %+v", b, i, ms[i], want[i])
 		}
 	}
 	return ms, nil

@@ -42,6 +42,9 @@ type Member struct {
 	Key  string // unescaped
 	Kind Kind
 	Str  string // the unescaped value when Kind == String, else ""
+	// Start and End are the value's byte offsets in the input: input[Start:End]
+	// is its JSON text, so a nested value can be parsed on its own.
+	Start, End int
 }
 
 // Problem says why input was refused. When input has several, the one
@@ -55,9 +58,10 @@ const (
 	Trailing                     // a valid object followed by more than white space
 	Duplicate                    // a key appears twice in the top-level object (compared after unescaping)
 	NotObject                    // valid JSON, but the top-level value is not an object
+	NotArray                     // valid JSON, but the top-level value is not an array (Elements)
 )
 
-var problemText = [...]string{"refused", "invalid UTF-8", "not valid JSON", "data after the object", "duplicate key", "not a JSON object"}
+var problemText = [...]string{"refused", "invalid UTF-8", "not valid JSON", "data after the value", "duplicate key", "not a JSON object", "not a JSON array"}
 
 // Error is returned by ParseObject.
 type Error struct {
@@ -83,12 +87,8 @@ const maxDepth = 10000
 // values are validated and skipped: their members only have a Kind. Errors
 // are *Error.
 func ParseObject(b []byte) ([]Member, error) {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return nil, &Error{Problem: BadUTF8, Offset: i}
-		}
-		i += n
+	if err := checkUTF8(b); err != nil {
+		return nil, err
 	}
 	p := parser{b: b, ms: make([]Member, 0, 4)} // room for a typical body
 	p.space()
@@ -109,6 +109,56 @@ func ParseObject(b []byte) ([]Member, error) {
 	return p.ms, nil
 }
 
+// Elements parses b as exactly one JSON array, with white space allowed
+// around it, and returns each element's JSON text (aliasing b), validated.
+// Errors are *Error, as ParseObject's (NotArray for another valid value).
+func Elements(b []byte) ([][]byte, error) {
+	if err := checkUTF8(b); err != nil {
+		return nil, err
+	}
+	p := parser{b: b, flat: true}
+	p.space()
+	start := p.i
+	if !p.eat('[') {
+		if p.value() {
+			if p.space(); p.i == len(b) {
+				return nil, &Error{Problem: NotArray, Offset: start}
+			}
+		}
+		return nil, p.fail(BadSyntax)
+	}
+	var out [][]byte
+	p.space()
+	for closed := p.eat(']'); !closed; {
+		p.space()
+		at := p.i
+		if !p.value() {
+			return nil, p.fail(BadSyntax)
+		}
+		out = append(out, b[at:p.i])
+		if p.space(); !p.eat(',') {
+			if closed = p.eat(']'); !closed {
+				return nil, p.fail(BadSyntax)
+			}
+		}
+	}
+	if p.space(); p.i < len(b) {
+		return nil, p.fail(Trailing)
+	}
+	return out, nil
+}
+
+func checkUTF8(b []byte) error {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return &Error{Problem: BadUTF8, Offset: i}
+		}
+		i += n
+	}
+	return nil
+}
+
 // parser is a cursor over input already known to be valid UTF-8. On failure
 // i is left where the problem was found.
 type parser struct {
@@ -118,6 +168,7 @@ type parser struct {
 	ms   []Member
 	keys map[string]bool // the keys of ms, once there are many
 	dup  *Error          // the first repeated key
+	flat bool            // record no members (Elements)
 }
 
 func (p *parser) fail(pr Problem) error { return &Error{Problem: pr, Offset: p.i} }
@@ -132,9 +183,10 @@ func (p *parser) value() bool {
 			return false
 		}
 		c, ok := p.b[p.i], true
-		member := len(p.open) == 1 && p.open[0] == '{'
+		member := !p.flat && len(p.open) == 1 && p.open[0] == '{'
 		if member {
 			p.ms[len(p.ms)-1].Kind = kinds[c]
+			p.ms[len(p.ms)-1].Start = p.i
 		}
 		switch c {
 		case '{', '[':
@@ -168,6 +220,9 @@ func (p *parser) value() bool {
 			if len(p.open) == 0 {
 				return true
 			}
+			if !p.flat && len(p.open) == 1 && p.open[0] == '{' && p.ms[len(p.ms)-1].End == 0 {
+				p.ms[len(p.ms)-1].End = p.i // a member's value ends here
+			}
 			top := p.open[len(p.open)-1]
 			if p.space(); p.eat(top + 2) {
 				p.open = p.open[:len(p.open)-1]
@@ -193,7 +248,7 @@ func (p *parser) key() bool {
 	if !ok {
 		return false
 	}
-	if len(p.open) == 1 {
+	if !p.flat && len(p.open) == 1 {
 		key := string(k)
 		if p.dup == nil && p.seen(key) {
 			p.dup = &Error{Problem: Duplicate, Offset: at, Key: key}

@@ -177,12 +177,12 @@ func TestParseObject(t *testing.T) {
 					t.Fatalf("got %v, want success", e)
 				}
 				if tc.want != nil && !equalMembers(ms, tc.want) {
-					t.Fatalf("got %q, want %q", ms, tc.want)
+					t.Fatalf("got %+v, want %+v", ms, tc.want)
 				}
 				return
 			}
 			if e == nil {
-				t.Fatalf("got %q, want %v", ms, tc.problem)
+				t.Fatalf("got %+v, want %v", ms, tc.problem)
 			}
 			if e.Problem != tc.problem || e.Offset != tc.off || e.Key != tc.key {
 				t.Fatalf("got %+v, want {Problem:%v Offset:%d Key:%q}", *e, tc.problem, tc.off, tc.key)
@@ -196,7 +196,10 @@ func equalMembers(a, b []flatjson.Member) bool {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] {
+		// The table states no spans; checkOracle checks them against encoding/json.
+		x, y := a[i], b[i]
+		x.Start, x.End, y.Start, y.End = 0, 0, 0, 0
+		if x != y {
 			return false
 		}
 	}
@@ -210,7 +213,7 @@ func TestErrorText(t *testing.T) {
 	}{
 		{flatjson.Error{Problem: flatjson.BadUTF8, Offset: 3}, "flatjson: invalid UTF-8 at byte 3"},
 		{flatjson.Error{Problem: flatjson.BadSyntax, Offset: 7}, "flatjson: not valid JSON at byte 7"},
-		{flatjson.Error{Problem: flatjson.Trailing, Offset: 2}, "flatjson: data after the object at byte 2"},
+		{flatjson.Error{Problem: flatjson.Trailing, Offset: 2}, "flatjson: data after the value at byte 2"},
 		{flatjson.Error{Problem: flatjson.Duplicate, Offset: 9, Key: "secret"}, "flatjson: duplicate key at byte 9"},
 		{flatjson.Error{Problem: flatjson.NotObject}, "flatjson: not a JSON object at byte 0"},
 		{flatjson.Error{Problem: 0, Offset: 1}, "flatjson: refused at byte 1"},
@@ -245,7 +248,7 @@ func TestLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := flatjson.Lookup(ms, "code"); !ok || m != str("code", "c") {
+	if m, ok := flatjson.Lookup(ms, "code"); !ok || m.Key != "code" || m.Str != "c" || m.Start != 22 || m.End != 25 {
 		t.Errorf("Lookup code = %+v, %v", m, ok)
 	}
 	if m, ok := flatjson.Lookup(ms, "n"); !ok || m.Kind != flatjson.Number || m.Str != "" {
