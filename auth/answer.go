@@ -154,13 +154,19 @@ type Answer struct {
 
 // ReadBody reads at most MaxAnswerBytes of r. A longer body is an error, so a
 // misbehaving upstream cannot make us buffer without bound.
-func ReadBody(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxAnswerBytes+1))
+func ReadBody(r io.Reader) ([]byte, error) { return readAtMost(r, MaxAnswerBytes, ErrAnswerTooLarge) }
+
+// ReadPageBody reads at most MaxPageBytes of r (a V2 page). A longer body
+// is ErrPageTooLarge.
+func ReadPageBody(r io.Reader) ([]byte, error) { return readAtMost(r, MaxPageBytes, ErrPageTooLarge) }
+
+func readAtMost(r io.Reader, limit int, tooLarge error) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxAnswerBytes {
-		return nil, ErrAnswerTooLarge
+	if len(b) > limit {
+		return nil, tooLarge
 	}
 	return b, nil
 }

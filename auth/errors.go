@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Sentinels for errors.Is. Every *Error matches exactly one of the first seven.
+// Sentinels for errors.Is. Every *Error matches exactly one of the first
+// seven, or (V2) of the five after them or ErrInvalidInput.
 var (
 	ErrInvalidCredentials = errors.New("credentials are incorrect")        // 400: mail address and password, or refresh token
 	ErrForbidden          = errors.New("forbidden")                        // 403
@@ -15,10 +16,17 @@ var (
 	ErrRateLimited        = errors.New("rate limited")                     // 429
 	ErrEndpointGone       = errors.New("endpoint does not exist upstream") // 404
 	ErrUnexpectedStatus   = errors.New("unexpected status")                // any other status
-	ErrUnexpectedAnswer   = errors.New("unexpected answer")                // 200 without a usable token
+	ErrUnexpectedAnswer   = errors.New("unexpected answer")                // 200 without a usable token (V2: not a page)
+
+	ErrKeyRequired      = errors.New("api key required")                   // V2 403: no key sent
+	ErrKeyInvalid       = errors.New("api key invalid or expired")         // V2 403: wrong, deleted or re-issued key
+	ErrNotOnPlan        = errors.New("not available on your plan")         // V2 403: the plan lacks the endpoint
+	ErrNoSuchEndpoint   = errors.New("no such endpoint")                   // V2 403: wrong path or method
+	ErrOutsidePlanDates = errors.New("outside the dates your plan covers") // V2 400: with From and To
 
 	ErrInvalidInput   = errors.New("invalid input")                     // every *InputError
 	ErrAnswerTooLarge = errors.New("answer body is larger than 64 KiB") // from ReadBody
+	ErrPageTooLarge   = errors.New("page is larger than 16 MiB")        // from ReadPageBody
 )
 
 // Error is an answer other than a token. Match it with errors.As, or its
@@ -27,8 +35,11 @@ type Error struct {
 	StatusCode int           // the upstream HTTP status
 	Message    string        // upstream's message, at most MaxMessageBytes; may be empty
 	Code       string        // a stable code, when an edge that talks to our proxy set it
-	RetryAfter time.Duration // from Retry-After (429, 503), when upstream said
-	kind       error
+	RetryAfter time.Duration // from Retry-After (429, 503), when upstream said; V2 429: at least RateLimitWait
+	// From and To are the plan's date window ("2024-03-21") when the kind
+	// is ErrOutsidePlanDates.
+	From, To string
+	kind     error
 }
 
 func (e *Error) Error() string {
@@ -70,6 +81,12 @@ const (
 	CodeTimeout            = "timeout"
 	CodeNetwork            = "network"
 	CodeCanceled           = "canceled"
+
+	CodeKeyRequired      = "key_required"
+	CodeKeyInvalid       = "key_invalid"
+	CodeNotOnPlan        = "not_on_plan"
+	CodeNoSuchEndpoint   = "no_such_endpoint"
+	CodeOutsidePlanDates = "outside_plan_dates"
 )
 
 // Code maps an error from this package to its stable code ("" for nil). An
@@ -91,6 +108,16 @@ func Code(err error) string {
 		return CodeRateLimited
 	case errors.Is(err, ErrEndpointGone):
 		return CodeEndpointGone
+	case errors.Is(err, ErrKeyRequired):
+		return CodeKeyRequired
+	case errors.Is(err, ErrKeyInvalid):
+		return CodeKeyInvalid
+	case errors.Is(err, ErrNotOnPlan):
+		return CodeNotOnPlan
+	case errors.Is(err, ErrNoSuchEndpoint):
+		return CodeNoSuchEndpoint
+	case errors.Is(err, ErrOutsidePlanDates):
+		return CodeOutsidePlanDates
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeTimeout
 	case errors.Is(err, context.Canceled):

@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 
 	"github.com/jquants-auth/jquants-auth/auth"
 )
@@ -45,6 +47,24 @@ func (t Transport) Post(ctx context.Context, url string, body []byte) (auth.Answ
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	return t.do(req, auth.ReadBody)
+}
+
+// Get does a V2 GET with key in x-api-key, asking for JSON; net/http asks
+// for gzip and undoes it. It reads at most auth.MaxPageBytes of the answer.
+// A redirect is returned, not followed: net/http would carry x-api-key to
+// wherever it points. Its errors never hold the URL.
+func (t Transport) Get(ctx context.Context, url string, key auth.APIKey) (auth.Answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return auth.Answer{}, withoutURL(err)
+	}
+	req.Header.Set(auth.HeaderAPIKey, key.Value())
+	req.Header.Set("Accept", "application/json")
+	return t.do(req, auth.ReadPageBody)
+}
+
+func (t Transport) do(req *http.Request, read func(io.Reader) ([]byte, error)) (auth.Answer, error) {
 	client := t.Client
 	if client == nil {
 		client = http.DefaultClient
@@ -60,7 +80,7 @@ func (t Transport) Post(ctx context.Context, url string, body []byte) (auth.Answ
 	}
 	defer resp.Body.Close()
 	ans := auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}
-	ans.Body, err = auth.ReadBody(resp.Body)
+	ans.Body, err = read(resp.Body)
 	return ans, err
 }
 
@@ -77,4 +97,22 @@ func withoutURL(err error) error {
 // NewClient returns an auth.Client over net/http for baseURL ("" for J-Quants).
 func NewClient(baseURL string) *auth.Client {
 	return &auth.Client{BaseURL: baseURL, Transport: Transport{}}
+}
+
+// EnvAPIKey is where NewAPIClient finds the key when none is given, as
+// J-Quants' own clients do.
+const EnvAPIKey = "JQUANTS_API_KEY"
+
+// NewAPIClient returns a V2 auth.APIClient over net/http for baseURL (""
+// for J-Quants, or a proxy's) with key, or $JQUANTS_API_KEY when key is "",
+// paced for plan. The error is an *auth.InputError that never quotes the key.
+func NewAPIClient(baseURL, key string, plan auth.Plan) (*auth.APIClient, error) {
+	if strings.TrimSpace(key) == "" {
+		key = os.Getenv(EnvAPIKey)
+	}
+	k, err := auth.NewAPIKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return &auth.APIClient{Transport: Transport{}, BaseURL: baseURL, Key: k, Plan: plan}, nil
 }
