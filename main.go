@@ -15,8 +15,10 @@
 //	finish(headLen, bodyLen) → n
 //	    in: state "\n" outcome "\n" status "\n" detail "\n", the answer's headers so; its body
 //	    outcome: "" (an answer), limited, timeout, canceled, unreachable, cut or too_large
-//	out: an answer: status " " n "\n" log "\n", n times name "\n" value "\n", then the body;
-//	     or a call: "call\n" timeoutMs "\n" limitKey "\n" state "\n" url "\n", then its body
+//	out: an answer: status " " n [" stream"] "\n" log "\n", n times name "\n" value "\n", then the body
+//	     (" stream": the body is the upstream answer's, passed as it comes);
+//	     or a call: "call\n" method "\n" timeoutMs "\n" limiter "\n" limitKey "\n" state "\n" url "\n"
+//	     n "\n", n times name "\n" value "\n" (the headers to send), then its body
 //	grow(n): makes binding.in at least n bytes long
 //
 // bodyLen is -1 for no body, and an empty body out is none. No field but a
@@ -152,12 +154,14 @@ func prepare(core *proxy.Core, b *buffers, args []js.Value) (out []byte) {
 	if call == nil {
 		return appendAnswer(nil, a)
 	}
-	out = make([]byte, 0, 64+len(call.LimitKey)+len(call.URL)+len(call.Body))
-	out = append(out, "call\n"...)
+	out = make([]byte, 0, 128+len(call.LimitKey)+len(call.URL)+len(call.Body))
+	out = append(append(append(out, "call\n"...), call.Method...), '\n')
 	out = strconv.AppendInt(out, call.Timeout.Milliseconds(), 10)
-	out = append(append(append(out, '\n'), call.LimitKey...), '\n')
+	out = append(append(append(out, '\n'), call.Limiter...), '\n')
+	out = append(append(out, call.LimitKey...), '\n')
 	out = append(append(out, call.State.String()...), '\n')
 	out = append(append(out, call.URL...), '\n')
+	out = appendHeader(out, call.Header)
 	return append(out, call.Body...)
 }
 
@@ -173,6 +177,9 @@ func finish(core *proxy.Core, b *buffers, args []js.Value) (out []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			r := &proxy.Request{Method: "POST", Target: st.Endpoint.Path(), Start: st.Start}
+			if st.V2Path != "" {
+				r.Method, r.Target = "GET", "/v2"+st.V2Path
+			}
 			out = appendAnswer(nil, proxy.Internal(r, p, time.Now()))
 		}
 	}()
@@ -238,9 +245,22 @@ func appendAnswer(b []byte, a proxy.Answer) []byte {
 	b = strconv.AppendInt(b, int64(a.Status), 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(len(a.Header)), 10)
+	if a.Stream {
+		b = append(b, " stream"...)
+	}
 	b = append(append(append(b, '\n'), a.Log...), '\n')
-	for _, f := range a.Header {
+	return append(appendPairs(b, a.Header), a.Body...)
+}
+
+// appendHeader appends n "\n", then the n pairs.
+func appendHeader(b []byte, h [][2]string) []byte {
+	return appendPairs(append(strconv.AppendInt(b, int64(len(h)), 10), '\n'), h)
+}
+
+// appendPairs appends name "\n" value "\n" for each header.
+func appendPairs(b []byte, h [][2]string) []byte {
+	for _, f := range h {
 		b = append(append(append(append(b, f[0]...), '\n'), f[1]...), '\n')
 	}
-	return append(b, a.Body...)
+	return b
 }

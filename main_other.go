@@ -79,8 +79,16 @@ func newServer(getenv func(string) string) (*http.Server, *proxy.Handler, string
 	if !cfg.DisableRateLimit {
 		cfg.Limiter = proxy.NewMemoryLimiter(proxy.DefaultLoginLimit, proxy.DefaultLoginPeriod)
 	}
+	if !cfg.DisableAPIRateLimit {
+		cfg.APILimiter = proxy.NewMemoryLimiter(proxy.DefaultAPILimit, proxy.DefaultLoginPeriod)
+	}
 	// One try, no redirects: a 3xx from upstream is not the contract (502).
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// No connection is reused: a late extra answer on a kept-alive
+	// connection could otherwise reach the next caller.
+	client := &http.Client{
+		Transport:     &http.Transport{DisableKeepAlives: true, Proxy: http.ProxyFromEnvironment},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	h, err := proxy.New(cfg, authhttp.Transport{Client: client})
 	if err != nil {
 		return nil, nil, "", err
@@ -137,7 +145,7 @@ func pageHandler(dir string, proxyHandler http.Handler) (http.Handler, error) {
 		return nil, err
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/v1/") {
+		if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/") {
 			proxyHandler.ServeHTTP(w, r)
 			return
 		}

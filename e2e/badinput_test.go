@@ -24,7 +24,7 @@ const (
 	msgTooLarge = "the body is larger than 4 KiB"
 	msgType     = "the body must be JSON: send Content-Type: application/json"
 	msgMethod   = "method not allowed: use POST"
-	msgNotFound = "not found: the proxy serves only POST /v1/token/auth_user and /v1/token/auth_refresh"
+	msgNotFound = "not found: the proxy serves POST /v1/token/auth_user, POST /v1/token/auth_refresh and GET /v2/<documented path>"
 	msgOrigin   = "this origin may not use the proxy: add it to ALLOWED_ORIGINS"
 )
 

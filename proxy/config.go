@@ -18,6 +18,7 @@ const (
 	EnvAllowedOrigins  = "ALLOWED_ORIGINS"      // Config.AllowedOrigins, comma-separated; "none" for no cross origin
 	EnvUpstreamTimeout = "UPSTREAM_TIMEOUT"     // Config.UpstreamTimeout, a Go duration such as "10s"
 	EnvLoginRateLimit  = "LOGIN_RATE_LIMIT"     // "on" (default) or "off": Config.DisableRateLimit
+	EnvAPIRateLimit    = "API_RATE_LIMIT"       // "on" (default) or "off": Config.DisableAPIRateLimit
 )
 
 // Defaults and limits.
@@ -25,14 +26,20 @@ const (
 	// DefaultAllowedOrigins is the origin list used when Config.AllowedOrigins
 	// is nil or ALLOWED_ORIGINS is unset: the local wrangler dev / native server.
 	DefaultAllowedOrigins = "http://localhost:8787,http://127.0.0.1:8787"
-	// DefaultUpstreamTimeout bounds the wait for J-Quants' answer.
+	// DefaultUpstreamTimeout bounds the wait for J-Quants' answer to a login.
 	DefaultUpstreamTimeout = 10 * time.Second
+	// DefaultV2Timeout bounds the wait for the headers of a V2 answer.
+	DefaultV2Timeout = 30 * time.Second
 	// MaxUpstreamTimeout is the largest UpstreamTimeout accepted.
 	MaxUpstreamTimeout = 5 * time.Minute
 	// DefaultLoginLimit and DefaultLoginPeriod: the native server's
 	// MemoryLimiter allows this many logins per client address per period.
 	DefaultLoginLimit  = 10
 	DefaultLoginPeriod = 60 * time.Second
+	// DefaultAPILimit: the native server's V2 limiter allows this many
+	// calls per client address per DefaultLoginPeriod. It protects the
+	// deployment; J-Quants' own per-key limits still apply.
+	DefaultAPILimit = 120
 	// MaxBodyBytes is the largest request body accepted (413 above it).
 	MaxBodyBytes = 4 << 10
 	// PreflightMaxAge is the Access-Control-Max-Age of a preflight answer, in seconds.
@@ -61,9 +68,11 @@ type Config struct {
 	// blank means the default, "none" an empty list).
 	AllowedOrigins []string
 
-	// UpstreamTimeout bounds the wait for J-Quants' answer; after it the
-	// proxy answers 504 even if the transport ignores its context.
-	// Must be at most MaxUpstreamTimeout. Default 10s. Env UPSTREAM_TIMEOUT.
+	// UpstreamTimeout bounds the wait for J-Quants' answer (a V2 answer's
+	// headers; its body streams); after it the proxy answers 504 even if the
+	// transport ignores its context. Must be at most MaxUpstreamTimeout.
+	// Default 10s for logins, 30s for V2; when set, it sets both. Env
+	// UPSTREAM_TIMEOUT.
 	UpstreamTimeout time.Duration
 
 	// Limiter is asked, keyed by client address, before each login goes
@@ -73,6 +82,13 @@ type Config struct {
 	// DisableRateLimit ignores Limiter. Default false (limiting on when a
 	// Limiter is set). Env LOGIN_RATE_LIMIT=off sets it.
 	DisableRateLimit bool
+
+	// APILimiter is asked, keyed by client address, before each V2 call
+	// goes upstream. Default nil: no limiting. Errors fail open.
+	APILimiter Limiter
+
+	// DisableAPIRateLimit ignores APILimiter. Env API_RATE_LIMIT=off sets it.
+	DisableAPIRateLimit bool
 
 	// LimiterRetryAfter is sent as Retry-After (whole seconds) when Limiter
 	// refuses a login, and when J-Quants answers 429 without a Retry-After.
@@ -116,12 +132,17 @@ func ConfigFromEnv(getenv func(name string) string) (Config, error) {
 		}
 	}
 
-	switch v := strings.TrimSpace(getenv(EnvLoginRateLimit)); {
-	case v == "" || strings.EqualFold(v, "on"):
-	case strings.EqualFold(v, "off"):
-		cfg.DisableRateLimit = true
-	default:
-		errs = append(errs, errors.New(EnvLoginRateLimit+"="+quote(v)+": want \"on\" or \"off\""))
+	for _, sw := range [...]struct {
+		name string
+		off  *bool
+	}{{EnvLoginRateLimit, &cfg.DisableRateLimit}, {EnvAPIRateLimit, &cfg.DisableAPIRateLimit}} {
+		switch v := strings.TrimSpace(getenv(sw.name)); {
+		case v == "" || strings.EqualFold(v, "on"):
+		case strings.EqualFold(v, "off"):
+			*sw.off = true
+		default:
+			errs = append(errs, errors.New(sw.name+"="+quote(v)+": want \"on\" or \"off\""))
+		}
 	}
 	return cfg, errors.Join(errs...)
 }
@@ -130,10 +151,13 @@ func ConfigFromEnv(getenv func(name string) string) (Config, error) {
 type compiled struct {
 	base       string // BaseURL without a trailing slash
 	origins    map[string]bool
-	timeout    time.Duration
-	limit      bool    // ask a login limiter before each call
-	limiter    Limiter // the native server's limiter, when limit
-	retryAfter string  // LimiterRetryAfter in seconds
+	timeout    time.Duration // a login's
+	v2Timeout  time.Duration // a V2 answer's headers
+	limit      bool          // ask a login limiter before each call
+	limiter    Limiter       // the native server's limiter, when limit
+	apiLimit   bool          // ask an API limiter before each V2 call
+	apiLimiter Limiter       // the native server's, when apiLimit
+	retryAfter string        // LimiterRetryAfter in seconds
 	log        io.Writer
 }
 
@@ -163,16 +187,20 @@ func compile(cfg Config) (compiled, error) {
 
 	switch t := cfg.UpstreamTimeout; {
 	case t == 0:
-		c.timeout = DefaultUpstreamTimeout
+		c.timeout, c.v2Timeout = DefaultUpstreamTimeout, DefaultV2Timeout
 	case t < 0 || t > MaxUpstreamTimeout:
 		errs = append(errs, errors.New("UpstreamTimeout ("+EnvUpstreamTimeout+") "+t.String()+": want more than 0 and at most "+MaxUpstreamTimeout.String()))
 	default:
-		c.timeout = t
+		c.timeout, c.v2Timeout = t, t
 	}
 
 	c.limit = !cfg.DisableRateLimit
 	if c.limit {
 		c.limiter = cfg.Limiter
+	}
+	c.apiLimit = !cfg.DisableAPIRateLimit
+	if c.apiLimit {
+		c.apiLimiter = cfg.APILimiter
 	}
 	switch ra := cfg.LimiterRetryAfter; {
 	case ra == 0:
@@ -271,7 +299,7 @@ func checkBaseURL(s string) (string, error) {
 	case strings.ContainsAny(rest, "?#"):
 		return bad("must not have a query or fragment")
 	case rest != "" && rest != "/":
-		return bad("must not have a path (the proxy appends " + auth.Path + ")")
+		return bad("must not have a path (the proxy appends " + auth.Path + " and " + auth.V2Prefix + "/…)")
 	case scheme == "http" && !isLoopback(hostname(host)):
 		return bad("must use https unless the host is loopback (localhost, 127.0.0.1, ::1)")
 	}

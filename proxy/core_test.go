@@ -71,6 +71,12 @@ func answerBody(t *testing.T, a proxy.Answer) map[string]string {
 }
 
 // TestCorePrepare: the Call for each shape, with everything Finish needs.
+// The upstream headers of a V1 call, with and without a body.
+var (
+	postJSON   = [][2]string{{"Accept", "application/json"}, {"Content-Type", "application/json"}}
+	postNoBody = [][2]string{{"Accept", "application/json"}}
+)
+
 func TestCorePrepare(t *testing.T) {
 	core := newCore(t, proxy.Config{UpstreamTimeout: 3 * time.Second, AllowedOrigins: []string{"https://app.example"}})
 	creds, err := auth.NewCredentials("user@example.com", "pw")
@@ -81,16 +87,16 @@ func TestCorePrepare(t *testing.T) {
 		want proxy.Call
 	}{
 		{"auth_user", coreRequest("POST", auth.Path, string(creds.RequestBody()), "content-type", "application/json"),
-			proxy.Call{URL: coreBase + auth.Path, Body: creds.RequestBody(), Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
+			proxy.Call{Method: "POST", URL: coreBase + auth.Path, Header: postJSON, Body: creds.RequestBody(), Limiter: proxy.LimiterLogin, Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
 				State: proxy.State{Endpoint: auth.AuthUser, Start: coreStart}}},
 		{"auth_user from an allowed origin", coreRequest("POST", auth.Path, string(creds.RequestBody()), "origin", "https://app.example", "cf-connecting-ip", " 203.0.113.9 "),
-			proxy.Call{URL: coreBase + auth.Path, Body: creds.RequestBody(), Timeout: 3 * time.Second, LimitKey: "203.0.113.9",
+			proxy.Call{Method: "POST", URL: coreBase + auth.Path, Header: postJSON, Body: creds.RequestBody(), Limiter: proxy.LimiterLogin, Timeout: 3 * time.Second, LimitKey: "203.0.113.9",
 				State: proxy.State{Endpoint: auth.AuthUser, Origin: "https://app.example", Start: coreStart}}},
 		{"auth_refresh query", coreRequest("POST", auth.RefreshPath+"?refreshtoken="+url.QueryEscape(coreRefresh), ""),
-			proxy.Call{URL: coreUpstream + url.QueryEscape(coreRefresh), Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
+			proxy.Call{Method: "POST", URL: coreUpstream + url.QueryEscape(coreRefresh), Header: postNoBody, Limiter: proxy.LimiterLogin, Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
 				State: proxy.State{Endpoint: auth.AuthRefresh, Start: coreStart}}},
 		{"auth_refresh body", coreRequest("POST", auth.RefreshPath, `{"refreshtoken":"`+coreRefresh+`"}`, "content-type", "text/plain"),
-			proxy.Call{URL: coreUpstream + url.QueryEscape(coreRefresh), Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
+			proxy.Call{Method: "POST", URL: coreUpstream + url.QueryEscape(coreRefresh), Header: postNoBody, Limiter: proxy.LimiterLogin, Timeout: 3 * time.Second, LimitKey: "198.51.100.7",
 				State: proxy.State{Endpoint: auth.AuthRefresh, Start: coreStart}}},
 	}
 	for _, tt := range tests {

@@ -1,22 +1,28 @@
 package proxy
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // preflight answers a CORS preflight (OPTIONS with
 // Access-Control-Request-Method) that passed the Origin check, as rs/cors
-// does: 204, with the CORS headers only when the method is POST and the
-// requested headers are at most Content-Type. The Origin is already allowed
-// or absent; without one there is nothing to allow.
-func (a *answer) preflight(r *Request, hasOrigin bool) Answer {
+// does: 204, with the CORS headers only when the method and the requested
+// headers are the endpoint's: POST with at most Content-Type (V1), GET with
+// at most x-api-key and Accept (V2). The Origin is already allowed or
+// absent; without one there is nothing to allow.
+func (a *answer) preflight(r *Request, hasOrigin, v2 bool) Answer {
 	a.set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 	method := strings.ToUpper(strings.TrimSpace(r.Header.Get("access-control-request-method")))
-	headers, ok := requestedHeaders(r.Header.Get("access-control-request-headers"))
-	if hasOrigin && method == "POST" && ok {
+	want, allowed := "POST", []string{"content-type"}
+	if v2 {
+		want, allowed = "GET", []string{"x-api-key", "accept"}
+	}
+	headers, ok := requestedHeaders(r.Header.Get("access-control-request-headers"), allowed)
+	if hasOrigin && method == want && ok {
 		a.set("Access-Control-Allow-Origin", a.origin)
-		a.set("Access-Control-Allow-Methods", "POST")
+		a.set("Access-Control-Allow-Methods", want)
 		if headers != "" {
 			a.set("Access-Control-Allow-Headers", headers)
 		}
@@ -25,16 +31,21 @@ func (a *answer) preflight(r *Request, hasOrigin bool) Answer {
 	return a.done(204, nil)
 }
 
-// requestedHeaders normalises Access-Control-Request-Headers and reports
-// whether every name is one the proxy allows (content-type).
-func requestedHeaders(v string) (string, bool) {
+// requestedHeaders normalises Access-Control-Request-Headers (lower case,
+// joined by ",") and reports whether every name is in allowed.
+func requestedHeaders(v string, allowed []string) (string, bool) {
 	if strings.TrimSpace(v) == "" {
 		return "", true
 	}
+	var names []string
 	for name := range strings.SplitSeq(v, ",") {
-		if !strings.EqualFold(strings.TrimSpace(name), "content-type") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !slices.Contains(allowed, name) {
 			return "", false
 		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 	}
-	return "content-type", true
+	return strings.Join(names, ","), true
 }

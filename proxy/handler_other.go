@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jquants-auth/jquants-auth/auth"
+	"github.com/jquants-auth/jquants-auth/auth/authhttp"
 )
 
 // Handler is the native edge: a thin net/http adapter that reads the request,
@@ -24,6 +25,7 @@ import (
 type Handler struct {
 	core     *Core
 	upstream auth.Transport
+	client   *http.Client // V2 GETs, which stream
 	log      io.Writer
 	logMu    sync.Mutex
 }
@@ -56,7 +58,19 @@ func newHandler(core *Core, upstream auth.Transport, log io.Writer) *Handler {
 	if log == nil {
 		log = os.Stderr
 	}
-	return &Handler{core: core, upstream: upstream, log: log}
+	// One client for both: an authhttp.Transport's, with its settings;
+	// otherwise one that follows no redirect (it would carry x-api-key
+	// along) and reuses no connection.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: http.ProxyFromEnvironment}}
+	if t, ok := upstream.(authhttp.Transport); ok && t.Client != nil {
+		client = t.Client
+	}
+	if client.CheckRedirect == nil {
+		c := *client
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		client = &c
+	}
+	return &Handler{core: core, upstream: upstream, client: client, log: log}
 }
 
 // Err is the configuration error the handler answers 500 for, or nil.
@@ -89,29 +103,108 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	a := h.serve(r, req)
+	a, body := h.serve(r, req)
 	wrote = true
 	h.write(w, a)
-	h.logLine(a.Log)
+	if body == nil {
+		h.logLine(a.Log)
+		return
+	}
+	defer body.Close()
+	n, err := io.Copy(w, body)
+	h.logLine(StreamLog(a, n, err != nil))
+	if err != nil {
+		// Headers are out: only a broken connection tells the caller the
+		// body is not whole.
+		panic(http.ErrAbortHandler)
+	}
 }
 
-func (h *Handler) serve(r *http.Request, req *Request) Answer {
+// serve answers req; body, when not nil, is a V2 answer's body to stream.
+func (h *Handler) serve(r *http.Request, req *Request) (Answer, io.ReadCloser) {
 	a, call := h.core.Prepare(req)
 	if call == nil {
-		return a
+		return a, nil
 	}
-	if call.LimitKey != "" && h.core.c.limiter != nil {
-		ok, err := h.core.c.limiter.Allow(r.Context(), call.LimitKey)
+	forward := func() (Upstream, io.ReadCloser) {
+		if call.Method == "GET" {
+			return h.stream(r.Context(), call)
+		}
+		return h.forward(r.Context(), call), nil
+	}
+	limiter := h.core.c.limiter
+	if call.Limiter == LimiterAPI {
+		limiter = h.core.c.apiLimiter
+	}
+	var up Upstream
+	var body io.ReadCloser
+	if call.LimitKey != "" && limiter != nil {
+		ok, err := limiter.Allow(r.Context(), call.LimitKey)
 		switch {
 		case err != nil:
-			up := h.forward(r.Context(), call)
+			up, body = forward()
 			up.Detail = strings.TrimSpace(err.Error() + " " + up.Detail)
-			return h.core.Finish(call, up, time.Now())
 		case !ok:
-			return h.core.Finish(call, Upstream{Limited: true}, time.Now())
+			up = Upstream{Limited: true}
+		default:
+			up, body = forward()
 		}
+	} else {
+		up, body = forward()
 	}
-	return h.core.Finish(call, h.forward(r.Context(), call), time.Now())
+	a = h.core.Finish(call, up, time.Now())
+	if body != nil && !a.Stream {
+		body.Close()
+		body = nil
+	}
+	return a, body
+}
+
+// stream makes a V2 call: the answer's head within call.Timeout, then its
+// body as it comes, for the caller to copy and close.
+func (h *Handler) stream(parent context.Context, call *Call) (Upstream, io.ReadCloser) {
+	ctx, cancel := context.WithCancel(parent)
+	timer := time.AfterFunc(call.Timeout, cancel)
+	req, err := http.NewRequestWithContext(ctx, call.Method, call.URL, nil)
+	if err != nil {
+		timer.Stop()
+		cancel()
+		return Upstream{Fault: Unreachable, Detail: "the request could not be made"}, nil
+	}
+	for _, f := range call.Header {
+		req.Header[http.CanonicalHeaderKey(f[0])] = []string{f[1]}
+	}
+	resp, err := h.client.Do(req)
+	if !timer.Stop() {
+		// The head came too late, or not at all in time.
+		if err == nil {
+			resp.Body.Close()
+		}
+		cancel()
+		return Upstream{Fault: Timeout}, nil
+	}
+	if err != nil {
+		cancel()
+		up := outcome(parent, ctx, auth.Answer{}, err)
+		if up.Fault == Cut || up.Fault == TooLarge {
+			up.Fault = Unreachable
+		}
+		return up, nil
+	}
+	return Upstream{Answer: auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}},
+		cancelOnClose{resp.Body, cancel}
+}
+
+// cancelOnClose ends a streamed call's context with its body.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 type result struct {

@@ -176,18 +176,35 @@ type Answer struct {
 	Status int
 	Header [][2]string // canonical names, each once
 	Body   []byte      // nil for none
-	Log    string      // one line without a newline; never a secret
+	// Stream says the body is the upstream answer's, to be sent as it comes
+	// without reading it whole or changing a byte (V2; see StreamLog).
+	Stream bool
+	Log    string // one line without a newline; never a secret
 }
 
+// The limiters a Call names: the edge's login limiter (LOGIN_LIMITER in the
+// Worker) or its V2 limiter (API_LIMITER).
+const (
+	LimiterLogin = "login"
+	LimiterAPI   = "api"
+)
+
 // Call is the upstream request an edge makes for Prepare, then hands back to
-// Finish. URL and Body hold secrets: send them, never log them.
+// Finish. URL, Header and Body hold secrets: send them, never log them.
 type Call struct {
-	URL     string
-	Body    []byte // JSON, or nil for no body and no Content-Type
+	Method string // "POST" (V1) or "GET" (V2)
+	URL    string
+	// Header is every header to send, and only these (x-api-key, Accept,
+	// Accept-Encoding, Content-Type), each once.
+	Header [][2]string
+	Body   []byte // JSON, or nil for no body
+	// Timeout bounds the wait for the answer's headers (a V1 answer's body
+	// too; a V2 body streams).
 	Timeout time.Duration
-	// LimitKey, when not "", is the client key the edge's login limiter is
-	// asked about before the call; a refusal is Upstream{Limited: true}.
+	// LimitKey, when not "", is the client key the edge's Limiter is asked
+	// about before the call; a refusal is Upstream{Limited: true}.
 	LimitKey string
+	Limiter  string // LimiterLogin or LimiterAPI
 	// State is what Finish needs of the request, as a short string an edge
 	// that keeps no Go value between calls can hand back (see ParseState).
 	State State
@@ -224,15 +241,19 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	}
 	path, query := splitTarget(r.Target)
 	ep, ok := endpointAt(path)
-	if !ok {
-		return a.fail(404, CodeNotFound, "not found: the proxy serves only POST "+auth.Path+" and "+auth.RefreshPath, ""), nil
+	v2, isV2 := v2EndpointAt(path)
+	if !ok && !isV2 {
+		return a.fail(404, CodeNotFound, "not found: the proxy serves POST "+auth.Path+", POST "+auth.RefreshPath+" and GET "+auth.V2Prefix+"/<documented path>", ""), nil
 	}
 	origin, hasOrigin := r.origin()
 	if hasOrigin && !p.originAllowed(r, origin) {
 		return a.fail(403, CodeOriginNotAllowed, "this origin may not use the proxy: add it to "+EnvAllowedOrigins, ""), nil
 	}
 	if r.Method == "OPTIONS" && r.Header.Has("access-control-request-method") {
-		return a.preflight(r, hasOrigin), nil
+		return a.preflight(r, hasOrigin, isV2), nil
+	}
+	if isV2 {
+		return p.prepareV2(r, a, v2, query, origin, hasOrigin)
 	}
 	switch r.Method {
 	case "POST":
@@ -271,7 +292,12 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	if msg != "" {
 		return a.fail(400, auth.CodeInvalidInput, msg, ""), nil
 	}
-	call := &Call{URL: req.URL, Body: req.Body, Timeout: p.c.timeout, State: State{Endpoint: ep, Origin: allowOrigin, Start: r.Start}}
+	header := [][2]string{{"Accept", "application/json"}}
+	if req.Body != nil {
+		header = append(header, [2]string{"Content-Type", "application/json"})
+	}
+	call := &Call{Method: "POST", URL: req.URL, Header: header, Body: req.Body, Timeout: p.c.timeout, Limiter: LimiterLogin,
+		State: State{Endpoint: ep, Origin: allowOrigin, Start: r.Start}}
 	if p.c.limit {
 		call.LimitKey = r.clientKey()
 	}
@@ -319,12 +345,18 @@ func (p *Core) authRefresh(query string, body []byte) (auth.Request, string) {
 func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	st := call.State
 	a := &answer{method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
+	if st.V2Path != "" {
+		a.method, a.path = "GET", auth.V2Prefix+st.V2Path
+	}
 	a.set("Cache-Control", "no-store")
 	a.set("X-Content-Type-Options", "nosniff")
 	a.set("Vary", "Origin")
 	if st.Origin != "" {
 		a.set("Access-Control-Allow-Origin", st.Origin)
 		a.set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	if st.V2Path != "" {
+		return p.finishV2(a, st, up)
 	}
 	const upstreamName = "the J-Quants API"
 	switch up.Fault {
@@ -415,26 +447,46 @@ func Internal(r *Request, p any, now time.Time) Answer {
 
 // State is what Finish needs of a prepared request.
 type State struct {
-	Endpoint auth.Endpoint
-	Origin   string // Access-Control-Allow-Origin to send, or ""
+	Endpoint auth.Endpoint // V1
+	V2Path   string        // V2: the documented path (no V2Prefix); "" for V1
+	Gzip     bool          // V2: the call asked for gzip, to pass on undone
+	Origin   string        // Access-Control-Allow-Origin to send, or ""
 	Start    time.Time
 }
 
-// String encodes s as "endpoint start-in-ms origin", for ParseState.
+// String encodes s as "endpoint start-in-ms origin", the endpoint being V1's
+// number, or V2's path after "v2:" ("v2gz:" when Gzip), for ParseState.
 func (s State) String() string {
-	return strconv.Itoa(int(s.Endpoint)) + " " + strconv.FormatInt(s.Start.UnixMilli(), 10) + " " + s.Origin
+	ep := strconv.Itoa(int(s.Endpoint))
+	switch {
+	case s.V2Path != "" && s.Gzip:
+		ep = "v2gz:" + s.V2Path
+	case s.V2Path != "":
+		ep = "v2:" + s.V2Path
+	}
+	return ep + " " + strconv.FormatInt(s.Start.UnixMilli(), 10) + " " + s.Origin
 }
 
 // ParseState decodes State.String.
 func ParseState(s string) (State, bool) {
 	ep, rest, ok1 := strings.Cut(s, " ")
 	ms, origin, ok2 := strings.Cut(rest, " ")
-	e, err1 := strconv.Atoi(ep)
-	t, err2 := strconv.ParseInt(ms, 10, 64)
-	if !ok1 || !ok2 || err1 != nil || err2 != nil || (e != int(auth.AuthUser) && e != int(auth.AuthRefresh)) {
+	t, err := strconv.ParseInt(ms, 10, 64)
+	if !ok1 || !ok2 || err != nil {
 		return State{}, false
 	}
-	return State{Endpoint: auth.Endpoint(e), Origin: origin, Start: time.UnixMilli(t)}, true
+	st := State{Origin: origin, Start: time.UnixMilli(t)}
+	if kind, path, isV2 := strings.Cut(ep, ":"); isV2 {
+		_, ok := auth.LookupV2(path)
+		st.V2Path, st.Gzip = path, kind == "v2gz"
+		return st, ok && (kind == "v2" || kind == "v2gz")
+	}
+	e, err := strconv.Atoi(ep)
+	if err != nil || (e != int(auth.AuthUser) && e != int(auth.AuthRefresh)) {
+		return State{}, false
+	}
+	st.Endpoint = auth.Endpoint(e)
+	return st, true
 }
 
 // splitTarget splits a request target into its path and raw query.
@@ -453,6 +505,15 @@ func endpointAt(path string) (auth.Endpoint, bool) {
 		return auth.AuthRefresh, true
 	}
 	return 0, false
+}
+
+// v2EndpointAt accepts V2Prefix and a documented path, exactly as endpointAt.
+func v2EndpointAt(path string) (auth.V2Endpoint, bool) {
+	rest, ok := strings.CutPrefix(path, auth.V2Prefix)
+	if !ok {
+		return auth.V2Endpoint{}, false
+	}
+	return auth.LookupV2(rest)
 }
 
 // origin is the Origin header, if any.

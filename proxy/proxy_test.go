@@ -276,7 +276,7 @@ func TestHandler(t *testing.T) {
 			status: 429, code: auth.CodeRateLimited, hdr: map[string]string{"Retry-After": "60"}},
 
 		// Paths.
-		{name: "root", target: "/", status: 404, code: proxy.CodeNotFound, msg: "not found: the proxy serves only POST /v1/token/auth_user and /v1/token/auth_refresh"},
+		{name: "root", target: "/", status: 404, code: proxy.CodeNotFound, msg: "not found: the proxy serves POST /v1/token/auth_user, POST /v1/token/auth_refresh and GET /v2/<documented path>"},
 		{name: "trailing slash", target: auth.Path + "/", status: 404, code: proxy.CodeNotFound},
 		{name: "dot dot after", target: auth.Path + "/..", status: 404, code: proxy.CodeNotFound},
 		{name: "dot dot inside", target: "/v1/token/x/../auth_user", status: 404, code: proxy.CodeNotFound},

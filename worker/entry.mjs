@@ -69,20 +69,26 @@ function decode(out) {
     at = nl + 1;
     return s;
   };
+  const pairs = (n) => {
+    const h = [];
+    for (; n > 0; n--) h.push([line(), line()]);
+    return h;
+  };
   const first = line();
   if (first === "call") {
+    const method = line();
     const timeoutMs = Number(line());
+    const limiter = line();
     const limitKey = line();
     const state = line();
     const url = line();
-    return { call: { timeoutMs, limitKey, state, url, body: out.slice(at) || null } };
+    const headers = pairs(Number(line()));
+    return { call: { method, timeoutMs, limiter, limitKey, state, url, headers, body: out.slice(at) || null } };
   }
-  const sp = first.indexOf(" ");
-  const status = Number(first.slice(0, sp));
+  const [status, n, stream] = first.split(" ");
   const log = line();
-  const headers = [];
-  for (let n = Number(first.slice(sp + 1)); n > 0; n--) headers.push([line(), line()]);
-  return { answer: { status, headers, body: out.slice(at) || null, log } };
+  const headers = pairs(Number(n));
+  return { answer: { status: Number(status), headers, body: out.slice(at) || null, stream: stream === "stream", log } };
 }
 
 async function fetch(req, env) {
@@ -94,6 +100,10 @@ async function fetch(req, env) {
     a = internal(req, e?.name ?? "error");
   }
   console.log(a.log);
+  if (a.stream) {
+    // J-Quants' body as it came: never read here, nor decoded and encoded again.
+    return new Response(a.body, { status: a.status, headers: a.headers, encodeBody: "manual" });
+  }
   return new Response(a.body, { status: a.status, headers: a.headers });
 }
 
@@ -120,17 +130,23 @@ async function serve(req, env) {
   if (p.answer !== undefined) return p.answer;
   const c = p.call;
   const up = await upstream(c, env);
-  return callGo(binding, "finish", `${c.state}\n${up.outcome}\n${up.status}\n${up.detail}\n${up.headers}`, up.body).answer;
+  const a = callGo(binding, "finish", `${c.state}\n${up.outcome}\n${up.status}\n${up.detail}\n${up.headers}`, up.body).answer;
+  if (up.stream != null) {
+    if (a.stream) a.body = up.stream;
+    else up.stream.cancel().catch(() => {});
+  }
+  return a;
 }
 
 // upstream asks the limiter, then makes the call; it returns what became of
 // it in finish's terms. Nothing here may put c.url in a detail:
 // auth_refresh's holds a refresh token.
 async function upstream(c, env) {
-  const up = { outcome: "", status: 0, headers: "", body: null, detail: "" };
-  if (c.limitKey !== "" && env.LOGIN_LIMITER !== undefined) {
+  const up = { outcome: "", status: 0, headers: "", body: null, stream: null, detail: "" };
+  const limiter = c.limiter === "api" ? env.API_LIMITER : env.LOGIN_LIMITER;
+  if (c.limitKey !== "" && limiter !== undefined) {
     try {
-      if (!(await env.LOGIN_LIMITER.limit({ key: c.limitKey })).success) {
+      if (!(await limiter.limit({ key: c.limitKey })).success) {
         up.outcome = "limited";
         return up;
       }
@@ -138,7 +154,19 @@ async function upstream(c, env) {
       up.detail = scrub(e, c.url); // fail open: the login goes through
     }
   }
-  const signal = AbortSignal.timeout(c.timeoutMs);
+  // The timeout covers a login's whole answer, but only a V2 answer's
+  // head: its body streams for as long as it takes.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), c.timeoutMs);
+  try {
+    return await call(c, up, timeout.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// call makes the upstream request of c and fills in up.
+async function call(c, up, signal) {
   const fail = (outcome, e) => {
     up.outcome = signal.aborted ? "timeout" : outcome;
     up.detail = `${up.detail} ${scrub(e, c.url)}`.trim();
@@ -146,13 +174,20 @@ async function upstream(c, env) {
   };
   let res;
   try {
-    const headers = c.body === null ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" };
-    res = await globalThis.fetch(c.url, { method: "POST", headers, body: c.body, redirect: "manual", signal });
+    // A V2 GET whose caller takes gzip gets J-Quants' body as it came
+    // (encodeResponseBody: gzip stays gzip); otherwise workerd undoes it.
+    const init = { method: c.method, headers: c.headers, body: c.body, redirect: "manual", signal };
+    if (c.headers.some(([name, value]) => name === "Accept-Encoding" && value === "gzip")) init.encodeResponseBody = "manual";
+    res = await globalThis.fetch(c.url, init);
   } catch (e) {
     return fail("unreachable", e);
   }
   up.status = res.status;
   for (const [name, value] of res.headers) up.headers += `${name}\n${value}\n`;
+  if (c.method === "GET") {
+    up.stream = res.body;
+    return up;
+  }
   if (res.body === null) return up;
   if (Number(res.headers.get("content-length")) > MAX_ANSWER) {
     res.body.cancel().catch(() => {});

@@ -169,7 +169,7 @@ async function serve(request, env, log) {
   }
   const url = new URL(request.url);
   const refresh = url.pathname === REFRESH_PATH;
-  if (url.pathname !== PATH && !refresh) return fail(log, 404, "not_found", `not found: the proxy serves only POST ${PATH} and ${REFRESH_PATH}`);
+  if (url.pathname !== PATH && !refresh) return fail(log, 404, "not_found", `not found: the proxy serves POST ${PATH}, POST ${REFRESH_PATH} and GET /v2/<documented path>`);
 
   const origin = request.headers.get("Origin");
   const allowed = origin === null || originAllowed(c, url, request, origin);

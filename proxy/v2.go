@@ -1,0 +1,135 @@
+package proxy
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/jquants-auth/jquants-auth/auth"
+)
+
+// AllowV2 is the Allow header of a V2 path's 405 and plain OPTIONS answer.
+const AllowV2 = "GET, OPTIONS"
+
+// passedUpstreamHeaders are the answer headers of J-Quants that reach the
+// caller of a V2 GET; the body passes as it came, so its encoding and
+// length come along.
+var passedUpstreamHeaders = [...]string{"Content-Type", "Content-Encoding", "Content-Length", "Retry-After"}
+
+// prepareV2 decides on GET /v2/<documented path>?<query>, after the path,
+// Origin and preflight checks: method (405), key (403 as J-Quants, or 400),
+// query (400), then the call, asking the API limiter first.
+func (p *Core) prepareV2(r *Request, a *answer, ep auth.V2Endpoint, query, origin string, hasOrigin bool) (Answer, *Call) {
+	switch r.Method {
+	case "GET":
+	case "OPTIONS":
+		a.set("Allow", AllowV2)
+		return a.done(204, nil), nil
+	default:
+		a.set("Allow", AllowV2)
+		return a.fail(405, CodeMethodNotAllowed, "method not allowed: the V2 API takes GET", ""), nil
+	}
+	allowOrigin := ""
+	if hasOrigin {
+		allowOrigin = origin
+		a.set("Access-Control-Allow-Origin", origin)
+		a.set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	key, hasKey := r.Header.Get(auth.HeaderAPIKey), r.Header.Has(auth.HeaderAPIKey)
+	if key = strings.TrimSpace(key); !hasKey || key == "" {
+		// J-Quants' own answer, without asking it.
+		return a.fail(403, auth.CodeKeyRequired, auth.MessageKeyRequired, ""), nil
+	}
+	if err := auth.CheckAPIKey(key); err != nil {
+		return a.fail(400, auth.CodeInvalidInput, "the x-api-key header "+strings.TrimPrefix(err.Error(), auth.FieldAPIKey+" "), ""), nil
+	}
+	if err := auth.CheckQuery(query); err != nil {
+		return a.fail(400, auth.CodeInvalidInput, "the "+err.Error(), ""), nil
+	}
+	header := [][2]string{{auth.HeaderAPIKey, key}, {"Accept", "application/json"}}
+	gzip := acceptsGzip(r.Header.Get("accept-encoding"))
+	if gzip {
+		header = append(header, [2]string{"Accept-Encoding", "gzip"})
+	}
+	call := &Call{
+		Method:  "GET",
+		URL:     auth.V2URL(p.c.base, ep.Path, query),
+		Header:  header,
+		Timeout: p.c.v2Timeout,
+		Limiter: LimiterAPI,
+		State:   State{V2Path: ep.Path, Gzip: gzip, Origin: allowOrigin, Start: r.Start},
+	}
+	if p.c.apiLimit {
+		call.LimitKey = r.clientKey()
+	}
+	return Answer{}, call
+}
+
+// acceptsGzip reports whether an Accept-Encoding value takes gzip (with a
+// q-value above 0), so that J-Quants' gzip can pass through undone.
+func acceptsGzip(v string) bool {
+	for part := range strings.SplitSeq(v, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		if c := strings.TrimSpace(coding); !strings.EqualFold(c, "gzip") && !strings.EqualFold(c, "x-gzip") {
+			continue
+		}
+		q, hasQ := strings.CutPrefix(strings.ReplaceAll(strings.TrimSpace(params), " ", ""), "q=")
+		return !hasQ || strings.Trim(q, "0.") != ""
+	}
+	return false
+}
+
+// finishV2 passes J-Quants' answer through: its status, Content-Type,
+// Retry-After, and its body as it streams (Answer.Stream), with the proxy's
+// own headers added; Content-Encoding and Content-Length too when the call
+// asked for gzip, so the body went undone (otherwise the edge's client
+// undid any encoding, and the length changed with it).
+func (p *Core) finishV2(a *answer, st State, up Upstream) Answer {
+	a.set("Vary", "Origin, Accept-Encoding")
+	const upstreamName = "the J-Quants API"
+	switch up.Fault {
+	case Timeout:
+		return a.fail(504, auth.CodeTimeout, "no answer from "+upstreamName+" within "+p.c.v2Timeout.String(), up.Detail)
+	case Canceled:
+		return a.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled", up.Detail)
+	case Unreachable, Cut, TooLarge: // before the headers, all the same: no answer
+		return a.fail(502, CodeUpstreamUnreachable, "could not reach "+upstreamName+", or it closed the connection without answering", up.Detail)
+	}
+	if up.Limited {
+		a.set("Retry-After", p.c.retryAfter)
+		return a.fail(429, auth.CodeRateLimited, "too many requests from this address: try again in "+p.c.retryAfter+" seconds", up.Detail)
+	}
+	if up.Detail != "" {
+		a.detail = "limiter failed, the request went through: " + up.Detail
+	}
+	status := up.Answer.StatusCode
+	if !passesThrough(status) {
+		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(status), "")
+	}
+	for _, name := range passedUpstreamHeaders {
+		if v := up.Answer.Header.Get(name); v != "" && (st.Gzip || name != "Content-Encoding" && name != "Content-Length") {
+			a.set(name, v)
+		}
+	}
+	ans := a.done(status, nil)
+	ans.Stream = true
+	return ans
+}
+
+// passesThrough: the statuses J-Quants documents, and any 5xx.
+func passesThrough(status int) bool {
+	switch status {
+	case 200, auth.StatusPartial, 400, 403, 404, 429:
+		return true
+	}
+	return 500 <= status && status <= 599
+}
+
+// StreamLog is a streamed answer's log line once its body is done: n bytes
+// were sent, and cut says the body did not reach its end.
+func StreamLog(a Answer, n int64, cut bool) string {
+	s := a.Log + " bytes=" + strconv.FormatInt(n, 10)
+	if cut {
+		s += ` body="cut off"`
+	}
+	return s
+}
