@@ -70,13 +70,13 @@ func answerBody(t *testing.T, a proxy.Answer) map[string]string {
 	return m
 }
 
-// TestCorePrepare: the Call for each shape, with everything Finish needs.
 // The upstream headers of a V1 call, with and without a body.
 var (
 	postJSON   = [][2]string{{"Accept", "application/json"}, {"Content-Type", "application/json"}}
 	postNoBody = [][2]string{{"Accept", "application/json"}}
 )
 
+// TestCorePrepare: the Call for each shape, with everything Finish needs.
 func TestCorePrepare(t *testing.T) {
 	core := newCore(t, proxy.Config{UpstreamTimeout: 3 * time.Second, AllowedOrigins: []string{"https://app.example"}})
 	creds, err := auth.NewCredentials("user@example.com", "pw")
