@@ -58,6 +58,7 @@ type answer struct {
 func decodeAnswer(t *testing.T, out string) answer {
 	t.Helper()
 	first, rest, _ := strings.Cut(out, "\n")
+	first = strings.TrimSuffix(first, " stream")
 	status, n, _ := strings.Cut(first, " ")
 	a := answer{headers: map[string]string{}}
 	var err error
@@ -82,15 +83,15 @@ const loginHead = "POST\nhttp://127.0.0.1:8787/v1/token/auth_user\n\n" +
 func TestPrepareAndFinish(t *testing.T) {
 	b := binding(t)
 	body := `{"mailaddress":"a@example.com","password":"pw-Secret-1"}`
-	out := call(b, "prepare", loginHead, []byte(body), false)
-	lines := strings.SplitN(out, "\n", 6)
-	require.Len(t, lines, 6, "out %q", out)
-	assert.Equal(t, "call", lines[0])
-	assert.Equal(t, "3000", lines[1], "timeoutMs")
-	assert.Equal(t, "203.0.113.5", lines[2], "limitKey")
-	assert.Equal(t, "http://127.0.0.1:9/v1/token/auth_user", lines[4])
-	assert.JSONEq(t, body, lines[5])
-	state := lines[3]
+	c := decodeCall(t, call(b, "prepare", loginHead, []byte(body), false))
+	assert.Equal(t, "POST", c.method)
+	assert.Equal(t, "3000", c.timeoutMs)
+	assert.Equal(t, "login", c.limiter)
+	assert.Equal(t, "203.0.113.5", c.limitKey)
+	assert.Equal(t, "http://127.0.0.1:9/v1/token/auth_user", c.url)
+	assert.Equal(t, [][2]string{{"Accept", "application/json"}, {"Content-Type", "application/json"}}, c.headers)
+	assert.JSONEq(t, body, c.body)
+	state := c.state
 
 	a := decodeAnswer(t, call(b, "finish", state+"\n\n200\n\ncontent-type\napplication/json\n", []byte(`{"refreshToken":"tok-1"}`)))
 	assert.Equal(t, 200, a.status)
@@ -110,6 +111,53 @@ func TestPrepareAndFinish(t *testing.T) {
 	a = decodeAnswer(t, call(b, "finish", state+"\nlimited\n0\n\n", nil))
 	assert.Equal(t, 429, a.status)
 	assert.Equal(t, "60", a.headers["Retry-After"])
+}
+
+// A V2 GET: the call carries the key only in its headers, and the answer
+// streams.
+func TestPrepareAndFinishV2(t *testing.T) {
+	b := binding(t)
+	const key = "secret-key-for-the-worker"
+	c := decodeCall(t, call(b, "prepare", "GET\nhttp://127.0.0.1:8787/v2/equities/master?code=86970\n\nx-api-key\n"+key+"\naccept-encoding\ngzip, br\n", nil, false))
+	assert.Equal(t, "GET", c.method)
+	assert.Equal(t, "api", c.limiter)
+	assert.Equal(t, "http://127.0.0.1:9/v2/equities/master?code=86970", c.url)
+	assert.Equal(t, [][2]string{{"x-api-key", key}, {"Accept", "application/json"}, {"Accept-Encoding", "gzip"}}, c.headers)
+	assert.Empty(t, c.body)
+	assert.NotContains(t, c.state, key)
+
+	out := call(b, "finish", c.state+"\n\n200\n\ncontent-type\napplication/json\ncontent-encoding\ngzip\n", nil)
+	first, _, _ := strings.Cut(out, "\n")
+	assert.Equal(t, "200 5 stream", first)
+	a := decodeAnswer(t, out)
+	assert.Equal(t, "gzip", a.headers["Content-Encoding"])
+	assert.Empty(t, a.body)
+	assert.NotContains(t, out, key)
+}
+
+// aCall is a call as the entry decodes it.
+type aCall struct {
+	method, timeoutMs, limiter, limitKey, state, url, body string
+	headers                                                [][2]string
+}
+
+func decodeCall(t *testing.T, out string) aCall {
+	t.Helper()
+	lines := strings.SplitN(out, "\n", 9)
+	require.Len(t, lines, 9, "out %q", out)
+	require.Equal(t, "call", lines[0])
+	c := aCall{method: lines[1], timeoutMs: lines[2], limiter: lines[3], limitKey: lines[4], state: lines[5], url: lines[6]}
+	n, err := strconv.Atoi(lines[7])
+	require.NoError(t, err)
+	rest := lines[8]
+	for range n {
+		var k, v string
+		k, rest, _ = strings.Cut(rest, "\n")
+		v, rest, _ = strings.Cut(rest, "\n")
+		c.headers = append(c.headers, [2]string{k, v})
+	}
+	c.body = rest
+	return c
 }
 
 func TestPrepareAnswers(t *testing.T) {
