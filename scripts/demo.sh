@@ -43,6 +43,7 @@ cat <<MSG
   jquants-auth demo (offline: a fake J-Quants server on 127.0.0.1:$fake_port)
   Open     http://127.0.0.1:$port/   (when wrangler says "Ready")
   Log in   demo@example.com / jquants-demo-password
+  API key  fake-api-key-7f7c6a21b87f24ac7ed4e53fdcd5265dfb1f7486 (Free plan)
   Ctrl-C stops both.
 
 MSG

@@ -86,7 +86,7 @@ func TestHandlerContract(t *testing.T) {
 		{"PUT", http.MethodPut, auth.Path, loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 403, message(authtest.MessageForbidden)},
 		{"other path", http.MethodPost, "/v1/token/auth_users", loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 404, message("Not Found")},
 		{"auth_refresh does not log in", http.MethodPost, authtest.RefreshPath, loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 400, message(authtest.MessageRefreshIncorrect)},
-		{"V2 path", http.MethodGet, "/v2/token/auth_user", ``, 404, message("Not Found")},
+		{"V1 path under V2", http.MethodGet, "/v2/token/auth_user", ``, 403, message(authtest.MessageNoSuchEndpoint)},
 		{"trailing slash", http.MethodPost, auth.Path + "/", loginBody(authtest.DemoMailAddress, authtest.DemoPassword), 404, message("Not Found")},
 	}
 	for _, tt := range tests {

@@ -463,9 +463,9 @@ func TestStrsSeesEveryField(t *testing.T) {
 	// Request can hold one.
 	r := authtest.Request{
 		Method: "m", Path: "p", Query: "q", Header: http.Header{"K": {"v"}},
-		TransferEncoding: []string{"te"}, Fields: []string{"f"}, MailAddress: "a",
+		TransferEncoding: []string{"te"}, Fields: []string{"f"}, MailAddress: "a", KeyPlan: "kp",
 	}
-	assert.ElementsMatch(t, []string{"m", "p", "q", "K", "v", "te", "f", "a"}, strs(reflect.ValueOf([]authtest.Request{r})))
+	assert.ElementsMatch(t, []string{"m", "p", "q", "K", "v", "te", "f", "a", "kp"}, strs(reflect.ValueOf([]authtest.Request{r})))
 	var p *authtest.Request
 	assert.Empty(t, strs(reflect.ValueOf(p)))
 	assert.Equal(t, []string{"x"}, strs(reflect.ValueOf(&struct{ S any }{"x"})))

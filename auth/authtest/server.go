@@ -1,12 +1,26 @@
-// Package authtest is a fake J-Quants auth server in the style of
-// net/http/httptest. It speaks the two V1 login steps: POST
-// /v1/token/auth_user (a mail address and password in a JSON body → a refresh
-// token, valid one week) and POST /v1/token/auth_refresh?refreshtoken=… (a
-// refresh token in the query, no body → an ID token, valid 24 hours). It
-// answers with the contract's JSON bodies and messages, records the requests
-// it gets without their secrets, runs on a clock tests can set, and lets
-// tests inject faults, on every path or on one. J-Quants retired its V1 API
-// on 2026-06-01, so this fake is also what the offline demo logs in to.
+// Package authtest is a fake J-Quants server in the style of
+// net/http/httptest, for tests and the offline demo.
+//
+// It speaks the API V2 (see v2.go): GET /v2/<documented path> with an
+// x-api-key header. It knows API keys per plan (DemoKey on Free, and one
+// per other plan; AddKey and NewKey add more) and answers as J-Quants does:
+// 403 with J-Quants' messages for a missing, unknown or deleted key, an
+// endpoint above the key's plan and an undocumented path or method; 400 for
+// missing parameters and for a date outside the plan's window (computed from
+// the fake's clock); 429 over the key's rate per minute, with no
+// Retry-After; 210 for morning-session bars when there are none yet;
+// deterministic, plausible rows in pages joined by a pagination_key that
+// changes every page and that split, as J-Quants' do, at about PageBytes
+// (SetPageRows makes them smaller); gzip when the request accepts it.
+//
+// It also speaks the two retired V1 login steps: POST /v1/token/auth_user (a
+// mail address and password in a JSON body → a refresh token, valid one
+// week) and POST /v1/token/auth_refresh?refreshtoken=… (a refresh token in
+// the query, no body → an ID token, valid 24 hours).
+//
+// On every path it records the requests it gets without their secrets (no
+// password, token or API key), runs on a clock tests can set, and lets tests
+// inject faults, on every path or on one.
 package authtest
 
 import (
@@ -61,9 +75,11 @@ const refreshParam = "refreshtoken"
 // Fault makes the server misbehave. The zero Fault means "behave".
 type Fault struct {
 	// Path, when set, limits the fault to requests whose URL path equals it
-	// (auth.Path or RefreshPath, say). Requests on other paths are answered
-	// as if there were no fault and do not count towards Times. Empty means
-	// every path.
+	// (auth.Path, RefreshPath or a V2 path with its prefix, such as
+	// "/v2/equities/master"). Requests on other paths are answered as if
+	// there were no fault and do not count towards Times. Empty means every
+	// path. A faulty answer is not the contract's: it needs no key and is
+	// not counted against a key's rate.
 	Path string
 	// Status and Message answer with {"message": Message} and this status.
 	Status  int
@@ -79,6 +95,10 @@ type Fault struct {
 	Delay time.Duration
 	// Drop closes the connection without an answer (a reset).
 	Drop bool
+	// StallBody sends the contract's own status, headers and the first half
+	// of its body, then holds the rest until the client goes away or the
+	// server closes: an upstream whose body stalls.
+	StallBody bool
 	// Truncate sends a Content-Length longer than the JSON sent, then closes.
 	// The JSON starts like the path's own answer: {"idToken":… on
 	// RefreshPath, {"refreshToken":… elsewhere.
@@ -89,11 +109,13 @@ type Fault struct {
 }
 
 // Request is what the server records of a request, on any path. It never
-// holds a password (only the JSON body's keys and mail address are kept) nor
-// a token: the refreshtoken query value is replaced by Redacted, and so is
-// anything shaped like a token of this fake (TokenPrefix or IDTokenPrefix and
-// hex digits) wherever it appears. A client that puts a token where it does
-// not belong therefore shows as Redacted there.
+// holds a password (only the JSON body's keys and mail address are kept), a
+// token nor an API key: the values of the x-api-key header and of the
+// refreshtoken and x-api-key query parameters are replaced by Redacted, and
+// so is anything shaped like a token or key of this fake (TokenPrefix,
+// IDTokenPrefix or KeyPrefix and hex digits) and any key it knows, wherever
+// it appears. A client that puts a secret where it does not belong therefore
+// shows as Redacted there. A pagination_key is no secret and is kept.
 type Request struct {
 	Method           string
 	Path             string
@@ -104,6 +126,8 @@ type Request struct {
 	Fields           []string // the JSON body's keys, sorted (auth_refresh ignores its body but records it too)
 	MailAddress      string   // the JSON body's mailaddress
 	RefreshTokenSent bool     // the query has a non-empty refreshtoken
+	KeySent          bool     // the x-api-key header is not empty
+	KeyPlan          string   // the plan (auth.Plan.String) of the key sent, if the fake knows it
 }
 
 // Server is a running fake. Create it with NewServer; Close it when done.
@@ -130,9 +154,14 @@ func (s *Server) Close() {
 // Handler returns the fake's handler.
 func (s *Server) Handler() *Handler { return s.h }
 
-// AddAccount, SetFault, ClearFault, SetClock, Count, Requests, Reset, Issued,
-// IssuedTo and IDTokenIssuedTo delegate to the Handler.
+// AddAccount, AddKey, NewKey, RemoveKey, SetPageRows, SetFault, ClearFault,
+// SetClock, Count, Requests, Reset, Issued, IssuedTo and IDTokenIssuedTo
+// delegate to the Handler.
 func (s *Server) AddAccount(mail, password string)             { s.h.AddAccount(mail, password) }
+func (s *Server) AddKey(key string, plan auth.Plan)            { s.h.AddKey(key, plan) }
+func (s *Server) NewKey(plan auth.Plan) string                 { return s.h.NewKey(plan) }
+func (s *Server) RemoveKey(key string)                         { s.h.RemoveKey(key) }
+func (s *Server) SetPageRows(n int)                            { s.h.SetPageRows(n) }
 func (s *Server) SetFault(f Fault)                             { s.h.SetFault(f) }
 func (s *Server) ClearFault()                                  { s.h.SetFault(Fault{}) }
 func (s *Server) SetClock(now func() time.Time)                { s.h.SetClock(now) }
@@ -161,12 +190,25 @@ type Handler struct {
 	now      func() time.Time
 	tokens   map[string]issue // refresh token → the account it was issued to, and when
 	idTokens map[string]issue // ID token → the account of the refresh token it came from
+
+	keys       map[string]auth.Plan   // V2 API key → its plan
+	everKeys   map[string]bool        // every key added, removed or not: what records must not hold
+	hits       map[string][]time.Time // rate-limit key (see admit) → when its recent requests came
+	pageRows   int                    // most rows a V2 page holds; 0: only PageBytes bounds it
+	pageSecret []byte                 // signs pagination keys, so only this handler's are valid
 }
 
-// NewHandler returns a handler with the demo account, on the real clock.
+// NewHandler returns a handler with the demo account and demo keys, on the
+// real clock.
 func NewHandler() *Handler {
-	h := &Handler{accounts: map[string]string{}, now: time.Now, tokens: map[string]issue{}, idTokens: map[string]issue{}}
+	h := &Handler{
+		accounts: map[string]string{}, now: time.Now, tokens: map[string]issue{}, idTokens: map[string]issue{},
+		keys: map[string]auth.Plan{}, everKeys: map[string]bool{}, hits: map[string][]time.Time{}, pageSecret: randomBytes(32),
+	}
 	h.AddAccount(DemoMailAddress, DemoPassword)
+	for _, p := range []auth.Plan{auth.PlanFree, auth.PlanLight, auth.PlanStandard, auth.PlanPremium} {
+		h.AddKey(DemoKeyFor(p), p)
+	}
 	return h
 }
 
@@ -185,8 +227,9 @@ func (h *Handler) SetFault(f Fault) {
 }
 
 // SetClock sets the clock that stamps issued tokens and decides whether a
-// refresh token has expired (auth.TokenLifetime after it was issued); nil
-// restores time.Now. Reset keeps the clock.
+// refresh token has expired (auth.TokenLifetime after it was issued), and
+// the V2 clock: the plans' date windows, the per-minute limits and which
+// rows exist. nil restores time.Now. Reset keeps the clock.
 func (h *Handler) SetClock(now func() time.Time) {
 	if now == nil {
 		now = time.Now
@@ -210,13 +253,15 @@ func (h *Handler) Requests() []Request {
 	return append([]Request(nil), h.requests...)
 }
 
-// Reset forgets recorded requests and issued tokens (refresh and ID) and
-// clears the fault. Accounts and the clock stay.
+// Reset forgets recorded requests, issued tokens (refresh and ID) and the
+// requests counted against the rate limits, and clears the fault. Accounts,
+// keys, the page size and the clock stay.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.requests, h.fault = nil, Fault{}
 	h.tokens, h.idTokens = map[string]issue{}, map[string]issue{}
+	h.hits = map[string][]time.Time{}
 }
 
 // Issued reports whether this handler issued refresh token token, expired or not.
@@ -251,10 +296,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	jsonErr := json.Unmarshal(body, &creds)
 	query := r.URL.Query()
 	refreshToken := query.Get(refreshParam)
+	apiKey := r.Header.Get(auth.HeaderAPIKey)
 	rec := Request{
 		Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL.RawQuery), Header: r.Header.Clone(),
 		ContentLength: r.ContentLength, TransferEncoding: r.TransferEncoding,
-		RefreshTokenSent: refreshToken != "",
+		RefreshTokenSent: refreshToken != "", KeySent: apiKey != "",
 	}
 	for k := range creds {
 		rec.Fields = append(rec.Fields, k)
@@ -263,9 +309,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mail, _ := creds[auth.FieldMailAddress].(string)
 	password, _ := creds[auth.FieldPassword].(string)
 	rec.MailAddress = mail
-	scrubRequest(&rec)
 
 	h.mu.Lock()
+	if plan, ok := h.keys[apiKey]; ok && apiKey != "" {
+		rec.KeyPlan = plan.String()
+	}
+	h.scrubRequest(&rec)
 	h.requests = append(h.requests, rec)
 	var fault Fault
 	if h.fault.Path == "" || h.fault.Path == r.URL.Path {
@@ -276,7 +325,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	want, known := h.accounts[mail]
 	h.mu.Unlock()
 
 	if fault.Delay > 0 {
@@ -291,10 +339,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range fault.Header {
 		w.Header()[k] = v
 	}
+	contract := func(w http.ResponseWriter) {
+		h.serveContract(w, r, refreshToken, mail, password, readErr == nil && jsonErr == nil)
+	}
 	switch {
+	case fault.StallBody:
+		stallBody(w, r, contract)
 	case fault.Drop:
 		drop(w)
-		return
 	case fault.Truncate:
 		key := "refreshToken"
 		if r.URL.Path == RefreshPath {
@@ -306,7 +358,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"`+key+`":"trunc`)
 		http.NewResponseController(w).Flush()
 		drop(w)
-		return
 	case fault.Body != "":
 		ct := fault.ContentType
 		if ct == "" {
@@ -315,31 +366,57 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", ct)
 		w.WriteHeader(cmpOr(fault.Status, http.StatusOK))
 		io.WriteString(w, fault.Body)
-		return
 	case fault.Status != 0:
 		writeJSON(w, fault.Status, map[string]string{"message": fault.Message})
-		return
+	default:
+		contract(w)
 	}
+}
 
-	// The contract proper.
+// serveContract answers as J-Quants would: V2 under auth.V2Prefix, the two
+// V1 login steps, 404 elsewhere. parsed says the body was read and is JSON.
+func (h *Handler) serveContract(w http.ResponseWriter, r *http.Request, refreshToken, mail, password string, parsed bool) {
 	switch {
+	case isV2(r.URL.Path):
+		h.serveV2(w, r)
 	case r.URL.Path == RefreshPath:
 		h.serveRefresh(w, r.Method, refreshToken)
 	case r.URL.Path != auth.Path:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	case r.Method != http.MethodPost:
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": MessageForbidden})
-	case readErr != nil || jsonErr != nil || mail == "" || password == "":
-		writeJSON(w, http.StatusBadRequest, map[string]string{"message": MessageIncorrect})
-	case !known || want != password:
+	case !parsed || mail == "" || password == "":
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": MessageIncorrect})
 	default:
-		tok := newToken(TokenPrefix)
 		h.mu.Lock()
-		h.tokens[tok] = issue{mail: mail, at: h.now()}
+		want, known := h.accounts[mail]
+		var tok string
+		if known && want == password {
+			tok = newToken(TokenPrefix)
+			h.tokens[tok] = issue{mail: mail, at: h.now()}
+		}
 		h.mu.Unlock()
+		if tok == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": MessageIncorrect})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"refreshToken": tok})
 	}
+}
+
+// stallBody sends what serve answers up to half its body, then waits for
+// the client to go away or the server to close the connection.
+func stallBody(w http.ResponseWriter, r *http.Request, serve func(http.ResponseWriter)) {
+	full := httptest.NewRecorder()
+	serve(full)
+	for k, v := range full.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(full.Code)
+	b := full.Body.Bytes()
+	w.Write(b[:len(b)/2])
+	http.NewResponseController(w).Flush()
+	<-r.Context().Done()
 }
 
 // serveRefresh answers POST /v1/token/auth_refresh?refreshtoken=…: an ID
@@ -367,11 +444,12 @@ func (h *Handler) serveRefresh(w http.ResponseWriter, method, refreshToken strin
 	writeJSON(w, http.StatusOK, map[string]string{"idToken": id})
 }
 
-// redactQuery returns raw with the value of every refreshtoken parameter
-// (its name percent-decoded and matched without regard to case) replaced by
-// Redacted; so too the value of a parameter whose name or value does not
-// decode, or whose value decodes to something token-shaped. Everything else
-// stays as sent (scrubRequest then catches tokens sent undecoded).
+// redactQuery returns raw with the value of every refreshtoken or x-api-key
+// parameter (its name percent-decoded and matched without regard to case)
+// replaced by Redacted; so too the value of a parameter whose name or value
+// does not decode, or whose value decodes to something token-shaped.
+// Everything else stays as sent (scrubRequest then catches secrets sent
+// undecoded).
 func redactQuery(raw string) string {
 	if raw == "" {
 		return ""
@@ -384,33 +462,45 @@ func redactQuery(raw string) string {
 		}
 		name, errK := url.QueryUnescape(k)
 		value, errV := url.QueryUnescape(v)
-		if errK != nil || errV != nil || strings.EqualFold(name, refreshParam) || scrubTokens(value) != value {
+		secretName := strings.EqualFold(name, refreshParam) || strings.EqualFold(name, auth.HeaderAPIKey)
+		if errK != nil || errV != nil || secretName || scrubTokens(value) != value {
 			parts[i] = k + "=" + Redacted
 		}
 	}
 	return strings.Join(parts, "&")
 }
 
-// scrubRequest replaces token-shaped text in every string of rec (header
-// values; header names are left as they are).
-func scrubRequest(rec *Request) {
-	rec.Path = scrubTokens(rec.Path)
-	rec.Query = scrubTokens(rec.Query)
-	rec.MailAddress = scrubTokens(rec.MailAddress)
-	for i, f := range rec.Fields {
-		rec.Fields[i] = scrubTokens(f)
+// scrubRequest replaces the x-api-key header's value by Redacted, and
+// token-shaped text and every key h was given in every string of rec
+// (header values; header names are left as they are). h.mu is held.
+func (h *Handler) scrubRequest(rec *Request) {
+	scrub := func(s string) string {
+		for key := range h.everKeys {
+			s = strings.ReplaceAll(s, key, Redacted)
+		}
+		return scrubTokens(s)
 	}
-	for _, vs := range rec.Header {
+	rec.Path = scrub(rec.Path)
+	rec.Query = scrub(rec.Query)
+	rec.MailAddress = scrub(rec.MailAddress)
+	for i, f := range rec.Fields {
+		rec.Fields[i] = scrub(f)
+	}
+	for name, vs := range rec.Header {
 		for i, v := range vs {
-			vs[i] = scrubTokens(v)
+			if strings.EqualFold(name, auth.HeaderAPIKey) {
+				vs[i] = Redacted
+			} else {
+				vs[i] = scrub(v)
+			}
 		}
 	}
 }
 
-// scrubTokens replaces each TokenPrefix or IDTokenPrefix in s, and the hex
-// digits after it, by Redacted.
+// scrubTokens replaces each TokenPrefix, IDTokenPrefix or KeyPrefix in s,
+// and the hex digits after it, by Redacted.
 func scrubTokens(s string) string {
-	for _, prefix := range []string{TokenPrefix, IDTokenPrefix} {
+	for _, prefix := range []string{TokenPrefix, IDTokenPrefix, KeyPrefix} {
 		for {
 			i := strings.Index(s, prefix)
 			if i < 0 {
@@ -457,9 +547,13 @@ func drop(w http.ResponseWriter) {
 
 // newToken returns prefix and 48 random hex digits.
 func newToken(prefix string) string {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	return prefix + hex.EncodeToString(randomBytes(24))
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
 		panic(fmt.Sprintf("authtest: crypto/rand: %v", err))
 	}
-	return prefix + hex.EncodeToString(b[:])
+	return b
 }

@@ -1,9 +1,13 @@
-// Command fakejquants runs the fake J-Quants auth server (package authtest)
-// on an address, for the offline demo. It speaks POST /v1/token/auth_user
-// (a refresh token for a mail address and password) and POST
-// /v1/token/auth_refresh?refreshtoken=… (an ID token for a refresh token), and
-// knows one demo account. It logs one line per request, its method and path:
-// never a password, never a token.
+// Command fakejquants runs the fake J-Quants server (package authtest) on an
+// address, for the offline demo. It speaks the API V2, GET /v2/<documented
+// path> with an x-api-key header, and knows one demo key per plan (the
+// Free one is the demo's); and the retired V1 login, POST
+// /v1/token/auth_user (a refresh token for a mail address and password) and
+// POST /v1/token/auth_refresh?refreshtoken=… (an ID token for a refresh
+// token), with one demo account. It logs one line per request: its method,
+// its path if it is one J-Quants documents (else "(other path)", since a
+// client may put a secret in it), the status and the time taken; never a
+// query, a header, a password, a token or a key.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,8 +43,8 @@ func main() {
 }
 
 // run parses args, serves the fake until ctx ends, then shuts down. The
-// listening address, the endpoints and the demo account go to stdout, one
-// line per request to stderr.
+// listening address, the endpoints, the demo account and the demo keys go
+// to stdout, one line per request to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fakejquants", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -56,15 +61,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "fake J-Quants listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "serving POST %s and POST %s?refreshtoken=…\n", auth.Path, authtest.RefreshPath)
+	fmt.Fprintf(stdout, "serving GET %s/… (API V2) with the header %s\n", auth.V2Prefix, auth.HeaderAPIKey)
 	fmt.Fprintf(stdout, "demo account: %s / %s\n", authtest.DemoMailAddress, authtest.DemoPassword)
+	for _, p := range []auth.Plan{auth.PlanFree, auth.PlanLight, auth.PlanStandard, auth.PlanPremium} {
+		fmt.Fprintf(stdout, "demo API key, %s plan: %s\n", p, authtest.DemoKeyFor(p))
+	}
 	h := authtest.NewHandler()
 	var logMu sync.Mutex // handlers run concurrently; keep lines whole
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		h.ServeHTTP(w, r)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
 		logMu.Lock()
 		defer logMu.Unlock()
-		fmt.Fprintf(stderr, "fakejquants: %s %s %v\n", r.Method, r.URL.Path, time.Since(start).Round(time.Microsecond))
+		fmt.Fprintf(stderr, "fakejquants: %s %s %d %v\n", r.Method, loggedPath(r.URL.Path), sw.status, time.Since(start).Round(time.Microsecond))
 	})
 	srv := &http.Server{Handler: logged, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -84,3 +94,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// loggedPath is path if J-Quants documents it, else "(other path)": a
+// client may put a key or token in a path, and the log must not show it.
+func loggedPath(path string) string {
+	if path == auth.Path || path == authtest.RefreshPath {
+		return path
+	}
+	if rest, ok := strings.CutPrefix(path, auth.V2Prefix); ok {
+		if _, documented := auth.LookupV2(rest); documented {
+			return path
+		}
+	}
+	return "(other path)"
+}
+
+// statusWriter notes the status a handler answers with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the fake's
+// faults flush and hijack it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

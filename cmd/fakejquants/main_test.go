@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,18 @@ func TestRun(t *testing.T) {
 	require.True(t, lines.Scan())
 	assert.Equal(t, "serving POST /v1/token/auth_user and POST /v1/token/auth_refresh?refreshtoken=…", lines.Text())
 	require.True(t, lines.Scan())
+	assert.Equal(t, "serving GET /v2/… (API V2) with the header x-api-key", lines.Text())
+	require.True(t, lines.Scan())
 	assert.Equal(t, "demo account: "+authtest.DemoMailAddress+" / "+authtest.DemoPassword, lines.Text())
+	for _, want := range []string{
+		"demo API key, free plan: " + authtest.DemoKey,
+		"demo API key, light plan: " + authtest.DemoKeyLight,
+		"demo API key, standard plan: " + authtest.DemoKeyStandard,
+		"demo API key, premium plan: " + authtest.DemoKeyPremium,
+	} {
+		require.True(t, lines.Scan())
+		assert.Equal(t, want, lines.Text())
+	}
 	go io.Copy(io.Discard, outR)
 
 	client := authhttp.NewClient(url)
@@ -94,9 +106,41 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, 400, status)
 	assert.Equal(t, authtest.MessageRefreshIncorrect, answer["message"])
 
+	// V2: the demo key's key check, and answers without a key or with one
+	// where it does not belong.
+	v2 := func(target, key string) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url+target, nil)
+		require.NoError(t, err)
+		if key != "" {
+			req.Header.Set(auth.HeaderAPIKey, key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var answer map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
+		return resp.StatusCode, answer
+	}
+	status, page := v2(auth.V2Prefix+auth.KeyCheckPath+"?"+auth.KeyCheckQuery, authtest.DemoKey)
+	require.Equal(t, 200, status, page)
+	assert.Len(t, page["data"], 1)
+	status, page = v2(auth.V2Prefix+auth.KeyCheckPath, "")
+	assert.Equal(t, 403, status)
+	assert.Equal(t, auth.MessageKeyRequired, page["message"])
+	status, _ = v2(auth.V2Prefix+"/"+authtest.DemoKeyPremium+"?x-api-key="+authtest.DemoKeyStandard, authtest.DemoKeyLight)
+	assert.Equal(t, 403, status)
+
 	cancel()
 	require.NoError(t, <-done, "a cancelled run shuts down cleanly")
 	log := stderr.String()
+	assert.Contains(t, log, "fakejquants: GET /v2/equities/master 200 ")
+	assert.Contains(t, log, "fakejquants: GET /v2/equities/master 403 ")
+	assert.Contains(t, log, "fakejquants: GET (other path) 403 ")
+	assert.Contains(t, log, "fakejquants: POST /v1/token/auth_user 400 ")
+	for _, key := range []string{authtest.DemoKey, authtest.DemoKeyLight, authtest.DemoKeyStandard, authtest.DemoKeyPremium, authtest.KeyPrefix} {
+		assert.NotContains(t, log, key, "the log never shows a key")
+	}
 	assert.Equal(t, 2, strings.Count(log, "fakejquants: POST /v1/token/auth_user "), log)
 	assert.NotContains(t, log, authtest.DemoPassword, "the log never shows a password")
 	assert.NotContains(t, log, "wrong-password")
@@ -133,4 +177,12 @@ func TestRunErrors(t *testing.T) {
 			assert.Empty(t, stdout.String())
 		})
 	}
+}
+
+// TestDemoBannerKey keeps scripts/demo.sh's banner in step with the fake:
+// the key it prints is the fake's Free demo key.
+func TestDemoBannerKey(t *testing.T) {
+	script, err := os.ReadFile("../../scripts/demo.sh")
+	require.NoError(t, err)
+	assert.Contains(t, string(script), "\n  API key  "+authtest.DemoKey+" (Free plan)\n")
 }
