@@ -37,7 +37,7 @@ type Error struct {
 	Code       string        // a stable code, when an edge that talks to our proxy set it
 	RetryAfter time.Duration // from Retry-After (429, 503), when upstream said; V2 429: at least RateLimitWait
 	// From and To are the plan's date window ("2024-03-21") when the kind
-	// is ErrOutsidePlanDates.
+	// is ErrOutsidePlanDates; To is "" when it has no end.
 	From, To string
 	kind     error
 }

@@ -53,8 +53,9 @@ func ReadPage(a Answer) PageAnswer {
 //
 //   - 403: ErrKeyRequired, ErrKeyInvalid, ErrNotOnPlan or ErrNoSuchEndpoint by
 //     J-Quants' documented message; ErrForbidden for another.
-//   - 400: ErrOutsidePlanDates with From and To for "Your subscription covers
-//     the following dates: …", else ErrInvalidInput.
+//   - 400: ErrOutsidePlanDates with From and To (To "" when the window has
+//     no end) for "Your subscription covers the following dates: …", else
+//     ErrInvalidInput.
 //   - 429: ErrRateLimited, RetryAfter at least RateLimitWait (a longer
 //     Retry-After is taken; J-Quants sends none).
 //   - 5xx: ErrUpstreamFailure. 200 not a page: ErrUnexpectedAnswer. Any
@@ -106,22 +107,23 @@ func forbiddenKind(msg string) error {
 }
 
 // planWindow reads "Your subscription covers the following dates:
-// 2024-03-21 ~ 2026-03-21 …".
+// 2024-03-21 ~ 2026-03-21 …", or "2021-06-15 ~ . …" (no end: to is "").
 func planWindow(msg string) (from, to string, ok bool) {
 	rest, ok := strings.CutPrefix(msg, MessageSubscriptionPre)
 	if !ok {
 		return "", "", false
 	}
 	from, rest, ok = strings.Cut(strings.TrimSpace(rest), "~")
-	if !ok {
+	if from = strings.TrimSpace(from); !ok || !isDate(from) {
 		return "", "", false
 	}
-	from = strings.TrimSpace(from)
-	rest = strings.TrimSpace(rest)
-	if len(rest) < 10 || !isDate(from) || !isDate(rest[:10]) {
-		return "", "", false
+	if rest = strings.TrimSpace(rest); len(rest) >= 10 && isDate(rest[:10]) {
+		return from, rest[:10], true
 	}
-	return from, rest[:10], true
+	if rest == "" || rest[0] == '.' {
+		return from, "", true
+	}
+	return "", "", false
 }
 
 // isDate reports whether s is YYYY-MM-DD in digits.

@@ -123,11 +123,12 @@ type Request struct {
 	Header           http.Header
 	ContentLength    int64
 	TransferEncoding []string
-	Fields           []string // the JSON body's keys, sorted (auth_refresh ignores its body but records it too)
-	MailAddress      string   // the JSON body's mailaddress
-	RefreshTokenSent bool     // the query has a non-empty refreshtoken
-	KeySent          bool     // the x-api-key header is not empty
-	KeyPlan          string   // the plan (auth.Plan.String) of the key sent, if the fake knows it
+	Fields           []string  // the JSON body's keys, sorted (auth_refresh ignores its body but records it too)
+	MailAddress      string    // the JSON body's mailaddress
+	RefreshTokenSent bool      // the query has a non-empty refreshtoken
+	KeySent          bool      // the x-api-key header is not empty
+	KeyPlan          string    // the plan (auth.Plan.String) of the key sent, if the fake knows it
+	Time             time.Time // when it came, on the fake's clock
 }
 
 // Server is a running fake. Create it with NewServer; Close it when done.
@@ -314,6 +315,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if plan, ok := h.keys[apiKey]; ok && apiKey != "" {
 		rec.KeyPlan = plan.String()
 	}
+	rec.Time = h.now()
 	h.scrubRequest(&rec)
 	h.requests = append(h.requests, rec)
 	var fault Fault
