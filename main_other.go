@@ -7,7 +7,8 @@
 // The js/wasm build (main.go) runs the same core inside the Cloudflare Worker.
 //
 // Environment: the Worker's variables JQUANTS_API_BASE_URL, ALLOWED_ORIGINS,
-// UPSTREAM_TIMEOUT and LOGIN_RATE_LIMIT (see package proxy), plus
+// UPSTREAM_TIMEOUT, LOGIN_RATE_LIMIT, API_RATE_LIMIT and BODY_READ_TIMEOUT
+// (see package proxy), plus
 // PORT (default 8787) and HOST (default 127.0.0.1) to listen on, and WEB_DIR
 // (default web) for the page.
 //
@@ -113,7 +114,7 @@ func newServer(getenv func(string) string) (*http.Server, *proxy.Handler, string
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadTimeout:       h.BodyReadTimeout(),
 		WriteTimeout:      h.UpstreamTimeout() + 30*time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,

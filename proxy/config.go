@@ -19,6 +19,7 @@ const (
 	EnvUpstreamTimeout = "UPSTREAM_TIMEOUT"     // Config.UpstreamTimeout, a Go duration such as "10s"
 	EnvLoginRateLimit  = "LOGIN_RATE_LIMIT"     // "on" (default) or "off": Config.DisableRateLimit
 	EnvAPIRateLimit    = "API_RATE_LIMIT"       // "on" (default) or "off": Config.DisableAPIRateLimit
+	EnvBodyReadTimeout = "BODY_READ_TIMEOUT"    // Config.BodyReadTimeout, a Go duration such as "30s"
 )
 
 // Defaults and limits.
@@ -30,8 +31,10 @@ const (
 	DefaultUpstreamTimeout = 10 * time.Second
 	// DefaultV2Timeout bounds the wait for the headers of a V2 answer.
 	DefaultV2Timeout = 30 * time.Second
-	// MaxUpstreamTimeout is the largest UpstreamTimeout accepted.
+	// MaxUpstreamTimeout is the largest UpstreamTimeout (and BodyReadTimeout) accepted.
 	MaxUpstreamTimeout = 5 * time.Minute
+	// DefaultBodyReadTimeout bounds the wait for a request's body.
+	DefaultBodyReadTimeout = 30 * time.Second
 	// DefaultLoginLimit and DefaultLoginPeriod: the native server's
 	// MemoryLimiter allows this many logins per client address per period.
 	DefaultLoginLimit  = 10
@@ -75,6 +78,12 @@ type Config struct {
 	// UPSTREAM_TIMEOUT.
 	UpstreamTimeout time.Duration
 
+	// BodyReadTimeout bounds the wait for a request: natively the server's
+	// ReadTimeout (head and body), in the Worker the entry's read of the
+	// body. A body that has not come in time is answered 400. Must be at
+	// most MaxUpstreamTimeout. Default 30s. Env BODY_READ_TIMEOUT.
+	BodyReadTimeout time.Duration
+
 	// Limiter is asked, keyed by client address, before each login goes
 	// upstream. Default nil: no limiting. Limiter errors fail open.
 	Limiter Limiter
@@ -101,7 +110,7 @@ type Config struct {
 	Log io.Writer
 }
 
-// ConfigFromEnv reads the four environment variables through getenv (for
+// ConfigFromEnv reads the six environment variables through getenv (for
 // example os.Getenv; an unset variable reads as ""). It checks their syntax;
 // New checks the values. On error the Config still holds every field that
 // parsed, and the error names each bad variable.
@@ -123,12 +132,17 @@ func ConfigFromEnv(getenv func(name string) string) (Config, error) {
 		}
 	}
 
-	if v := strings.TrimSpace(getenv(EnvUpstreamTimeout)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, errors.New(EnvUpstreamTimeout+"="+quote(v)+": want a positive Go duration such as \"10s\""))
-		} else {
-			cfg.UpstreamTimeout = d
+	for _, d := range [...]struct {
+		name, example string
+		dst           *time.Duration
+	}{{EnvUpstreamTimeout, "10s", &cfg.UpstreamTimeout}, {EnvBodyReadTimeout, "30s", &cfg.BodyReadTimeout}} {
+		if v := strings.TrimSpace(getenv(d.name)); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				errs = append(errs, errors.New(d.name+"="+quote(v)+": want a positive Go duration such as \""+d.example+"\""))
+			} else {
+				*d.dst = t
+			}
 		}
 	}
 
@@ -152,6 +166,7 @@ type compiled struct {
 	base       string // BaseURL without a trailing slash
 	origins    map[string]bool
 	timeout    time.Duration // a login's
+	bodyRead   time.Duration // Config.BodyReadTimeout
 	v2Timeout  time.Duration // a V2 answer's headers
 	limit      bool          // ask a login limiter before each call
 	limiter    Limiter       // the native server's limiter, when limit
@@ -192,6 +207,16 @@ func compile(cfg Config) (compiled, error) {
 		errs = append(errs, errors.New("UpstreamTimeout ("+EnvUpstreamTimeout+") "+t.String()+": want more than 0 and at most "+MaxUpstreamTimeout.String()))
 	default:
 		c.timeout, c.v2Timeout = t, t
+	}
+
+	switch t := cfg.BodyReadTimeout; {
+	case t == 0:
+		c.bodyRead = DefaultBodyReadTimeout
+	case t < 0 || t > MaxUpstreamTimeout:
+		c.bodyRead = DefaultBodyReadTimeout
+		errs = append(errs, errors.New("BodyReadTimeout ("+EnvBodyReadTimeout+") "+t.String()+": want more than 0 and at most "+MaxUpstreamTimeout.String()))
+	default:
+		c.bodyRead = t
 	}
 
 	c.limit = !cfg.DisableRateLimit

@@ -44,6 +44,9 @@ func TestConfigFromEnv(t *testing.T) {
 			errs: []string{`LOGIN_RATE_LIMIT="` + strings.Repeat("x", 100) + `…"`}},
 		{name: "timeout negative", env: map[string]string{proxy.EnvUpstreamTimeout: "-1s"}, errs: []string{"UPSTREAM_TIMEOUT"}},
 		{name: "timeout zero", env: map[string]string{proxy.EnvUpstreamTimeout: "0s"}, errs: []string{"UPSTREAM_TIMEOUT"}},
+		{name: "body read timeout", env: map[string]string{proxy.EnvBodyReadTimeout: " 2s "}, want: proxy.Config{BodyReadTimeout: 2 * time.Second}},
+		{name: "body read timeout without unit", env: map[string]string{proxy.EnvBodyReadTimeout: "30"}, errs: []string{`BODY_READ_TIMEOUT="30": want a positive Go duration such as "30s"`}},
+		{name: "body read timeout zero", env: map[string]string{proxy.EnvBodyReadTimeout: "0"}, errs: []string{"BODY_READ_TIMEOUT"}},
 		{name: "rate limit junk", env: map[string]string{proxy.EnvLoginRateLimit: "maybe"}, errs: []string{`LOGIN_RATE_LIMIT="maybe": want "on" or "off"`}},
 		{name: "two errors", env: map[string]string{proxy.EnvLoginRateLimit: "1", proxy.EnvUpstreamTimeout: "soon"},
 			errs: []string{"LOGIN_RATE_LIMIT", "UPSTREAM_TIMEOUT"}},
@@ -78,6 +81,7 @@ func TestNewChecksConfig(t *testing.T) {
 		{name: "http 127.0.0.2", cfg: proxy.Config{BaseURL: "http://127.0.0.2"}, wantURL: "http://127.0.0.2/v1/token/auth_user"},
 		{name: "origins normalised", cfg: proxy.Config{AllowedOrigins: []string{"http://LOCALHOST:80", "https://x.example:8443"}}},
 		{name: "max timeout", cfg: proxy.Config{UpstreamTimeout: proxy.MaxUpstreamTimeout}},
+		{name: "short body read timeout", cfg: proxy.Config{BodyReadTimeout: time.Second}},
 
 		{name: "ftp", cfg: proxy.Config{BaseURL: "ftp://x.example"}, errs: []string{"must start with https://"}},
 		{name: "http elsewhere", cfg: proxy.Config{BaseURL: "http://api.jquants.com"}, errs: []string{"must use https unless the host is loopback"}},
@@ -103,6 +107,7 @@ func TestNewChecksConfig(t *testing.T) {
 		{name: "empty host name with port", cfg: proxy.Config{BaseURL: "https://:443"}, errs: []string{"is not a URL"}},
 		{name: "negative timeout", cfg: proxy.Config{UpstreamTimeout: -time.Second}, errs: []string{"UpstreamTimeout (UPSTREAM_TIMEOUT) -1s"}},
 		{name: "huge timeout", cfg: proxy.Config{UpstreamTimeout: time.Hour}, errs: []string{"at most 5m0s"}},
+		{name: "huge body read timeout", cfg: proxy.Config{BodyReadTimeout: time.Hour}, errs: []string{"BodyReadTimeout (BODY_READ_TIMEOUT) 1h0m0s: want more than 0 and at most 5m0s"}},
 		{name: "negative retry after", cfg: proxy.Config{LimiterRetryAfter: -time.Second}, errs: []string{"LimiterRetryAfter"}},
 		{name: "every error at once", cfg: proxy.Config{BaseURL: "ftp://x", AllowedOrigins: []string{"*", "x"}, UpstreamTimeout: -1},
 			errs: []string{"BaseURL", `"*"`, `"x"`, "UpstreamTimeout"}},
@@ -112,6 +117,11 @@ func TestNewChecksConfig(t *testing.T) {
 			core, err := proxy.NewCore(tc.cfg)
 			require.NotNil(t, core)
 			assert.Equal(t, err, core.Err())
+			wantRead := tc.cfg.BodyReadTimeout
+			if wantRead <= 0 || wantRead > proxy.MaxUpstreamTimeout {
+				wantRead = proxy.DefaultBodyReadTimeout
+			}
+			assert.Equal(t, wantRead, core.BodyReadTimeout(), "the body read timeout, or its default when bad")
 			if len(tc.errs) == 0 {
 				require.NoError(t, err)
 				if tc.wantURL != "" {

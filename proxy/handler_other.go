@@ -82,6 +82,10 @@ func (h *Handler) URL() string { return h.core.URL() }
 // UpstreamTimeout is the compiled upstream timeout.
 func (h *Handler) UpstreamTimeout() time.Duration { return h.core.UpstreamTimeout() }
 
+// BodyReadTimeout is the compiled Config.BodyReadTimeout, for the server's
+// ReadTimeout.
+func (h *Handler) BodyReadTimeout() time.Duration { return h.core.BodyReadTimeout() }
+
 // ServeHTTP answers one request; see the package documentation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := readRequest(r)

@@ -122,6 +122,9 @@ func (p *Core) URL() string { return p.c.base + auth.Path }
 // UpstreamTimeout is the compiled upstream timeout.
 func (p *Core) UpstreamTimeout() time.Duration { return p.c.timeout }
 
+// BodyReadTimeout is the compiled Config.BodyReadTimeout.
+func (p *Core) BodyReadTimeout() time.Duration { return p.c.bodyRead }
+
 // Request is what Prepare needs of an incoming request.
 type Request struct {
 	Method string
