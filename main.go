@@ -4,140 +4,116 @@
 // worker/entry.mjs, which does every bit of I/O. main_other.go is the native
 // build.
 //
-// The boundary is two synchronous functions that main puts on the binding
-// object of syumai/workers' runtime context (its wasm_exec.js shows Go the
-// object the entry passes to go.run as globalThis.context). They take their
-// input from the Uint8Array binding.in, write their output to binding.out
-// and return its length:
+// The entry starts one Go instance per isolate with Go's own wasm_exec.js,
+// the Worker's string vars as go.env. main reads them once
+// (proxy.CoreFromEnv) and blocks, which keeps the runtime alive: a returned
+// main exits it, and an export called after that runs on a dead runtime.
+// go.run returns once main blocks, so the instance is ready then (go.exited
+// tells a failed start). The boundary is these //go:wasmexport functions:
+// only numbers cross as arguments and results, the bytes go through two
+// buffers in Go's memory that the entry views as
+// new Uint8Array(exports.mem.buffer, ptr, n), afresh after every call
+// (memory grows, and growing detaches the old views):
 //
+//	input(n) → ptr: the input buffer, grown to at least n bytes
 //	prepare(headLen, bodyLen, tooLarge) → n
 //	    in: method "\n" url "\n" readErr "\n", name "\n" value "\n" per request header; the body
 //	finish(headLen, bodyLen) → n
 //	    in: state "\n" outcome "\n" status "\n" detail "\n", the answer's headers so; its body
 //	    outcome: "" (an answer), limited, timeout, canceled, unreachable, cut or too_large
-//	out: an answer: status " " n [" stream"] "\n" log "\n", n times name "\n" value "\n", then the body
-//	     (" stream": the body is the upstream answer's, passed as it comes);
-//	     or a call: "call\n" method "\n" timeoutMs "\n" limiter "\n" limitKey "\n" state "\n" url "\n"
-//	     n "\n", n times name "\n" value "\n" (the headers to send), then its body
-//	grow(n): makes binding.in at least n bytes long
+//	output() → ptr: where prepare or finish wrote its n bytes out:
+//	    an answer: status " " n [" stream"] "\n" log "\n", n times name "\n" value "\n", then the body
+//	    (" stream": the body is the upstream answer's, which the entry passes as it comes);
+//	    or a call: "call\n" method "\n" timeoutMs "\n" limiter "\n" limitKey "\n" state "\n" url "\n"
+//	    n "\n", n times name "\n" value "\n" (the headers to send), then its body
+//	bodyReadTimeout() → ms: how long the entry waits for a request's body (BODY_READ_TIMEOUT)
 //
-// bodyLen is -1 for no body, and an empty body out is none. No field but a
-// body holds a newline: header values come from HTTP headers, the core's log
-// is one line, and the entry flattens readErr and detail. Only numbers cross
-// because crossing is dear: each call costs some 25 µs of Go's event
-// handling, and each JS string or object passed either way ~10 µs more (a
-// finalizer and calls into JS). Go keeps nothing of a request between the
-// two calls (the state is proxy.State.String), so it never waits across an
-// await: a goroutine blocked across one was resumed by whichever request's
-// event woke the runtime, and did its I/O in that request's context, which
-// workerd refuses (issue 9).
+// bodyLen is -1 for no body, and an empty body out is none; a V2 answer's
+// body never enters Go. No field but a body holds a newline: header values
+// come from HTTP headers, the core's log is one line, and the entry
+// flattens readErr and detail. An export costs about 0.1 µs to call, where
+// a js.FuncOf function cost 14 µs of Go's event loop, and each JS value
+// passed ~10 µs more; no syscall/js call is on the request path.
 //
-// Only syumai's runtime context and its `workers ready` import are used, not
-// its Go packages. Its per-request adapter comes with an entry that starts a
-// Go instance for every request: measured through wrangler dev, 2.44× the
-// latency and 0.23× the throughput of one instance per isolate, and 13 ms
-// median of CPU to start each one. And cloudflare.Getenv, which reads the
-// same context.env as main does, links net/http, fmt and reflect: app.wasm
-// would be 1,456,756 bytes gzip -9 instead of 810,061 (+632 KiB), over the
-// Worker's 1 MiB upload budget.
+// Go keeps nothing of a request between the two calls (the state is
+// proxy.State.String) and never blocks in an export, so it never waits
+// across an await: a goroutine blocked across one was resumed by whichever
+// request's event woke the runtime, and did its I/O in that request's
+// context, which workerd refuses (issue 9). Nor does it arm a timer: the
+// runtime only sets one when it goes idle with a timer pending, and it goes
+// idle once, in main.
 package main
 
 import (
 	"strconv"
 	"strings"
-	"syscall/js"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/jquants-auth/jquants-auth/auth"
 	"github.com/jquants-auth/jquants-auth/proxy"
 )
 
-// ready tells the entry that the binding is set up (syumai's ABI).
-//
-//go:wasmimport workers ready
-func ready()
+var (
+	core    *proxy.Core
+	in, out []byte // the buffers the entry writes and reads
+)
 
 func main() {
-	runtimeContext := js.Global().Get("context")
-	env := runtimeContext.Get("env")
-	core, err := proxy.CoreFromEnv(func(name string) string {
-		if v := env.Get(name); v.Type() == js.TypeString {
-			return v.String()
-		}
-		return ""
+	var err error
+	core, err = proxy.CoreFromEnv(func(name string) string {
+		v, _ := syscall.Getenv(name)
+		return v
 	})
 	if err != nil {
-		// Every request answers 500 misconfigured; say why once.
-		js.Global().Get("console").Call("log", "jquants-auth: configuration error: "+strings.ReplaceAll(err.Error(), "\n", "; "))
+		// Every request answers 500 misconfigured; say why once (stderr
+		// is console.log in wasm_exec.js).
+		println("jquants-auth: configuration error: " + strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	install(runtimeContext.Get("binding"), core)
-	ready()
 	select {} // the instance serves until the isolate goes
 }
 
-// install puts prepare, finish, grow, in and out on binding.
-func install(binding js.Value, core *proxy.Core) {
-	b := &buffers{binding: binding}
-	b.in, b.inLen = b.resize("in", b.in, 0, 16<<10)
-	b.out, b.outLen = b.resize("out", b.out, 0, 16<<10)
-	b.export("prepare", func(args []js.Value) []byte { return prepare(core, b, args) })
-	b.export("finish", func(args []js.Value) []byte { return finish(core, b, args) })
-	binding.Set("grow", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		b.in, b.inLen = b.resize("in", b.in, b.inLen, args[0].Int())
-		return nil
-	}))
-}
+// address is where b's array starts in linear memory (nil's is 0).
+func address(b []byte) uint32 { return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
 
-// buffers are binding.in and binding.out, and their lengths.
-type buffers struct {
-	binding, in, out js.Value
-	inLen, outLen    int
-}
-
-var uint8Array = js.Global().Get("Uint8Array")
-
-// resize returns v and its length have, or a new binding[name] at least n
-// bytes long if have is less.
-func (b *buffers) resize(name string, v js.Value, have, n int) (js.Value, int) {
-	if have >= n {
-		return v, have
+//go:wasmexport input
+func input(n int32) uint32 {
+	if len(in) < int(n) {
+		in = make([]byte, max(int(n), 2*len(in), 16<<10))
 	}
-	n = max(n, 2*have)
-	v = uint8Array.New(n)
-	b.binding.Set(name, v)
-	return v, n
+	return address(in)
 }
 
-// read returns the head and the body (nil for bodyLen -1) from binding.in.
-func (b *buffers) read(headLen, bodyLen int) (string, []byte) {
-	p := make([]byte, headLen+max(bodyLen, 0))
-	js.CopyBytesToGo(p, b.in)
+//go:wasmexport output
+func output() uint32 { return address(out) }
+
+//go:wasmexport bodyReadTimeout
+func bodyReadTimeout() int32 { return int32(core.BodyReadTimeout().Milliseconds()) }
+
+// read returns the head and the body (nil for bodyLen -1) from the input
+// buffer. The body is the buffer's own bytes: good until the export returns.
+func read(headLen, bodyLen int32) (string, []byte) {
+	head := string(in[:headLen])
 	if bodyLen < 0 {
-		return string(p), nil
+		return head, nil
 	}
-	return string(p[:headLen]), p[headLen:]
+	return head, in[headLen : headLen+bodyLen]
 }
 
-// export sets binding[name] to f, which answers with out bytes: they go
-// to binding.out, and JS gets their number.
-func (b *buffers) export(name string, f func(args []js.Value) []byte) {
-	b.binding.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any {
-		out := f(args)
-		b.out, b.outLen = b.resize("out", b.out, b.outLen, len(out))
-		return js.CopyBytesToJS(b.out, out)
-	}))
-}
-
-// prepare reads a request and returns the answer, or the call to make.
-func prepare(core *proxy.Core, b *buffers, args []js.Value) (out []byte) {
+// prepare reads a request and writes the answer, or the call to make.
+//
+//go:wasmexport prepare
+func prepare(headLen, bodyLen int32, tooLarge bool) (n int32) {
 	r := &proxy.Request{Start: time.Now()}
 	defer func() {
 		// A panic answers this request; the instance goes on serving.
 		if p := recover(); p != nil {
-			out = appendAnswer(nil, proxy.Internal(r, p, time.Now()))
+			out = appendAnswer(out[:0], proxy.Internal(r, p, time.Now()))
+			n = int32(len(out))
 		}
 	}()
-	head, body := b.read(args[0].Int(), args[1].Int())
+	head, body := read(headLen, bodyLen)
 	r.Method, head = line(head)
 	url, head := line(head)
 	r.ReadErr, head = line(head)
@@ -149,20 +125,21 @@ func prepare(core *proxy.Core, b *buffers, args []js.Value) (out []byte) {
 		r.Host = h
 	}
 	r.Body = body
-	r.TooLarge = args[2].Truthy()
+	r.TooLarge = tooLarge
 	a, call := core.Prepare(r)
 	if call == nil {
-		return appendAnswer(nil, a)
+		out = appendAnswer(out[:0], a)
+		return int32(len(out))
 	}
-	out = make([]byte, 0, 128+len(call.LimitKey)+len(call.URL)+len(call.Body))
-	out = append(append(append(out, "call\n"...), call.Method...), '\n')
+	out = append(append(append(out[:0], "call\n"...), call.Method...), '\n')
 	out = strconv.AppendInt(out, call.Timeout.Milliseconds(), 10)
 	out = append(append(append(out, '\n'), call.Limiter...), '\n')
 	out = append(append(out, call.LimitKey...), '\n')
 	out = append(append(out, call.State.String()...), '\n')
 	out = append(append(out, call.URL...), '\n')
 	out = appendHeader(out, call.Header)
-	return append(out, call.Body...)
+	out = append(out, call.Body...)
+	return int32(len(out))
 }
 
 // outcomes are finish's names for what became of a call.
@@ -172,18 +149,21 @@ var outcomes = map[string]proxy.Upstream{
 }
 
 // finish turns what became of a call into the answer.
-func finish(core *proxy.Core, b *buffers, args []js.Value) (out []byte) {
+//
+//go:wasmexport finish
+func finish(headLen, bodyLen int32) (n int32) {
 	var st proxy.State
 	defer func() {
 		if p := recover(); p != nil {
 			r := &proxy.Request{Method: "POST", Target: st.Endpoint.Path(), Start: st.Start}
 			if st.V2Path != "" {
-				r.Method, r.Target = "GET", "/v2"+st.V2Path
+				r.Method, r.Target = "GET", auth.V2Prefix+st.V2Path
 			}
-			out = appendAnswer(nil, proxy.Internal(r, p, time.Now()))
+			out = appendAnswer(out[:0], proxy.Internal(r, p, time.Now()))
+			n = int32(len(out))
 		}
 	}()
-	head, body := b.read(args[0].Int(), args[1].Int())
+	head, body := read(headLen, bodyLen)
 	state, head := line(head)
 	outcome, head := line(head)
 	status, head := line(head)
@@ -205,7 +185,8 @@ func finish(core *proxy.Core, b *buffers, args []js.Value) (out []byte) {
 		}
 		up.Answer.Header[f[0]] = append(up.Answer.Header[f[0]], f[1])
 	}
-	return appendAnswer(nil, core.Finish(&proxy.Call{State: st}, up, time.Now()))
+	out = appendAnswer(out[:0], core.Finish(&proxy.Call{State: st}, up, time.Now()))
+	return int32(len(out))
 }
 
 // line splits s at its first newline.

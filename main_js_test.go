@@ -5,8 +5,8 @@ package main
 import (
 	"strconv"
 	"strings"
-	"syscall/js"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,35 +15,42 @@ import (
 )
 
 // These run under Node (GOOS=js GOARCH=wasm go test -exec go_js_wasm_exec):
-// the functions worker/entry.mjs calls, called as it calls them. The e2e
-// tests drive them through workerd; here are the panics and the buffer
-// growth workerd does not make.
+// the exported functions called as worker/entry.mjs calls them, with the
+// bytes put in and taken from Go's buffers; worker/entry.test.mjs calls
+// them through the wasm boundary itself, and the e2e tests through workerd.
+// Here are the encoding, the panics and the buffer growth workerd does not
+// make.
 
-// binding installs the functions for a core with these settings.
-func binding(t *testing.T) js.Value {
-	env := map[string]string{"JQUANTS_API_BASE_URL": "http://127.0.0.1:9", "UPSTREAM_TIMEOUT": "3s"}
-	core, err := proxy.CoreFromEnv(func(k string) string { return env[k] })
+// useCore makes the exports serve a core with these settings (main does it
+// from the Worker's vars, but a test binary does not run main).
+func useCore(t *testing.T) {
+	env := map[string]string{"JQUANTS_API_BASE_URL": "http://127.0.0.1:9", "UPSTREAM_TIMEOUT": "3s", "BODY_READ_TIMEOUT": "1500ms"}
+	c, err := proxy.CoreFromEnv(func(k string) string { return env[k] })
 	require.NoError(t, err)
-	b := js.Global().Get("Object").New()
-	install(b, core)
-	return b
+	core = c
 }
 
-// call does what the entry's callGo does: head and body into binding.in,
-// the call, and what it wrote to binding.out back.
-func call(b js.Value, name, head string, body []byte, args ...any) string {
+// call does what the entry's callGo does: head and body into the input
+// buffer at input's address, the call, and the bytes it wrote at output's.
+func call(name, head string, body []byte, tooLarge bool) string {
 	bodyLen := -1
 	if body != nil {
 		bodyLen = len(body)
 	}
-	in := append([]byte(head), body...)
-	if b.Get("in").Length() < len(in) {
-		b.Call("grow", len(in))
+	n := len(head) + max(bodyLen, 0)
+	if p := input(int32(n)); p != address(in) || len(in) < n {
+		panic("input's address is not the input buffer's")
 	}
-	js.CopyBytesToJS(b.Get("in"), in)
-	n := b.Call(name, append([]any{len(head), bodyLen}, args...)...).Int()
-	out := make([]byte, n)
-	js.CopyBytesToGo(out, b.Get("out"))
+	copy(in[copy(in[:n], head):], body)
+	var m int32
+	if name == "prepare" {
+		m = prepare(int32(len(head)), int32(bodyLen), tooLarge)
+	} else {
+		m = finish(int32(len(head)), int32(bodyLen))
+	}
+	if output() != address(out) || int(m) != len(out) {
+		panic("output's address and length are not the output buffer's")
+	}
 	return string(out)
 }
 
@@ -81,9 +88,9 @@ const loginHead = "POST\nhttp://127.0.0.1:8787/v1/token/auth_user\n\n" +
 	"content-type\napplication/json\norigin\nhttp://localhost:8787\ncf-connecting-ip\n203.0.113.5\n"
 
 func TestPrepareAndFinish(t *testing.T) {
-	b := binding(t)
+	useCore(t)
 	body := `{"mailaddress":"a@example.com","password":"pw-Secret-1"}`
-	c := decodeCall(t, call(b, "prepare", loginHead, []byte(body), false))
+	c := decodeCall(t, call("prepare", loginHead, []byte(body), false))
 	assert.Equal(t, "POST", c.method)
 	assert.Equal(t, "3000", c.timeoutMs)
 	assert.Equal(t, "login", c.limiter)
@@ -93,22 +100,22 @@ func TestPrepareAndFinish(t *testing.T) {
 	assert.JSONEq(t, body, c.body)
 	state := c.state
 
-	a := decodeAnswer(t, call(b, "finish", state+"\n\n200\n\ncontent-type\napplication/json\n", []byte(`{"refreshToken":"tok-1"}`)))
+	a := decodeAnswer(t, call("finish", state+"\n\n200\n\ncontent-type\napplication/json\n", []byte(`{"refreshToken":"tok-1"}`), false))
 	assert.Equal(t, 200, a.status)
 	assert.JSONEq(t, `{"refreshToken":"tok-1"}`, a.body)
 	assert.Equal(t, "http://localhost:8787", a.headers["Access-Control-Allow-Origin"])
 	assert.Equal(t, "no-store", a.headers["Cache-Control"])
 
-	a = decodeAnswer(t, call(b, "finish", state+"\ntimeout\n0\nThe operation was aborted due to timeout\n", nil))
+	a = decodeAnswer(t, call("finish", state+"\ntimeout\n0\nThe operation was aborted due to timeout\n", nil, false))
 	assert.Equal(t, 504, a.status)
 	assert.Contains(t, a.log, "code=timeout")
 	assert.Contains(t, a.log, `detail="The operation was aborted due to timeout"`)
 
-	a = decodeAnswer(t, call(b, "finish", state+"\n\n429\n\nretry-after\n7\n", []byte(`{"message":"slow down"}`)))
+	a = decodeAnswer(t, call("finish", state+"\n\n429\n\nretry-after\n7\n", []byte(`{"message":"slow down"}`), false))
 	assert.Equal(t, 429, a.status)
 	assert.Equal(t, "7", a.headers["Retry-After"], "the answer's headers reach the core")
 
-	a = decodeAnswer(t, call(b, "finish", state+"\nlimited\n0\n\n", nil))
+	a = decodeAnswer(t, call("finish", state+"\nlimited\n0\n\n", nil, false))
 	assert.Equal(t, 429, a.status)
 	assert.Equal(t, "60", a.headers["Retry-After"])
 }
@@ -116,9 +123,9 @@ func TestPrepareAndFinish(t *testing.T) {
 // A V2 GET: the call carries the key only in its headers, and the answer
 // streams.
 func TestPrepareAndFinishV2(t *testing.T) {
-	b := binding(t)
+	useCore(t)
 	const key = "secret-key-for-the-worker"
-	c := decodeCall(t, call(b, "prepare", "GET\nhttp://127.0.0.1:8787/v2/equities/master?code=86970\n\nx-api-key\n"+key+"\naccept-encoding\ngzip, br\n", nil, false))
+	c := decodeCall(t, call("prepare", "GET\nhttp://127.0.0.1:8787/v2/equities/master?code=86970\n\nx-api-key\n"+key+"\naccept-encoding\ngzip, br\n", nil, false))
 	assert.Equal(t, "GET", c.method)
 	assert.Equal(t, "api", c.limiter)
 	assert.Equal(t, "http://127.0.0.1:9/v2/equities/master?code=86970", c.url)
@@ -126,7 +133,7 @@ func TestPrepareAndFinishV2(t *testing.T) {
 	assert.Empty(t, c.body)
 	assert.NotContains(t, c.state, key)
 
-	out := call(b, "finish", c.state+"\n\n200\n\ncontent-type\napplication/json\ncontent-encoding\ngzip\n", nil)
+	out := call("finish", c.state+"\n\n200\n\ncontent-type\napplication/json\ncontent-encoding\ngzip\n", nil, false)
 	first, _, _ := strings.Cut(out, "\n")
 	assert.Equal(t, "200 5 stream", first)
 	a := decodeAnswer(t, out)
@@ -161,57 +168,73 @@ func decodeCall(t *testing.T, out string) aCall {
 }
 
 func TestPrepareAnswers(t *testing.T) {
-	b := binding(t)
-	a := decodeAnswer(t, call(b, "prepare", "OPTIONS\nhttp://127.0.0.1:8787/v1/token/auth_user?x=1\n\n", nil, false))
+	useCore(t)
+	a := decodeAnswer(t, call("prepare", "OPTIONS\nhttp://127.0.0.1:8787/v1/token/auth_user?x=1\n\n", nil, false))
 	assert.Equal(t, 204, a.status)
 	assert.Empty(t, a.body, "no body")
 	assert.Equal(t, proxy.Allow, a.headers["Allow"])
 
-	a = decodeAnswer(t, call(b, "prepare", "POST\nhttp://127.0.0.1:8787/v1/token/auth_user\n\ncontent-length\n9000\n", nil, true))
+	a = decodeAnswer(t, call("prepare", "POST\nhttp://127.0.0.1:8787/v1/token/auth_user\n\ncontent-length\n9000\n", nil, true))
 	assert.Equal(t, 413, a.status)
 
-	a = decodeAnswer(t, call(b, "prepare", "POST\nhttp://127.0.0.1:8787/v1/token/auth_user\nNetwork connection lost.\n", []byte(`{"mail`), false))
+	a = decodeAnswer(t, call("prepare", "POST\nhttp://127.0.0.1:8787/v1/token/auth_user\nNetwork connection lost.\n", []byte(`{"mail`), false))
 	assert.Equal(t, 400, a.status)
 	assert.Contains(t, a.log, `detail="Network connection lost."`)
 }
 
-// Input and output longer than the buffers make them grow.
+// Input and output longer than the buffers make them grow; the input
+// buffer keeps what it has, and a body is read as it was written.
 func TestBuffersGrow(t *testing.T) {
-	b := binding(t)
-	before := b.Get("in").Length()
+	useCore(t)
+	p0 := input(0)
+	before := len(in)
+	assert.Equal(t, p0, input(int32(before)), "enough room: the same buffer")
 	big := loginHead + "x-big\n" + strings.Repeat("b", 3*before) + "\n"
-	out := call(b, "prepare", big, []byte(`{"mailaddress":"a@example.com","password":"pw-Secret-1"}`), false)
+	out := call("prepare", big, []byte(`{"mailaddress":"a@example.com","password":"pw-Secret-1"}`), false)
 	assert.True(t, strings.HasPrefix(out, "call\n"), "out %.100q", out)
-	assert.GreaterOrEqual(t, b.Get("in").Length(), len(big))
+	assert.GreaterOrEqual(t, len(in), len(big))
+	assert.NotEqual(t, p0, input(0), "a new, larger buffer")
 
-	bb := &buffers{binding: b, out: b.Get("out"), outLen: b.Get("out").Length()}
-	v, n := bb.resize("out", bb.out, bb.outLen, 5*bb.outLen)
-	assert.Equal(t, 5*bb.outLen, n)
-	assert.Equal(t, n, v.Length())
-	assert.True(t, b.Get("out").Equal(v), "binding.out replaced")
+	// An answer longer than any before: it repeats the caller's own,
+	// 40 KiB long origin.
+	long := "http://" + strings.Repeat("a", 40<<10) + ".example"
+	a := decodeAnswer(t, call("prepare", "POST\n"+long+"/v1/token/auth_user\n\norigin\n"+long+"\ncontent-type\napplication/json\n", []byte("{}"), false))
+	assert.Equal(t, 400, a.status)
+	assert.True(t, a.headers["Access-Control-Allow-Origin"] == long, "its own origin, 40 KiB long, in Access-Control-Allow-Origin")
 }
 
 // A panic in either function answers that request 500 internal, and the
 // functions go on working.
 func TestPanicsAnswer500(t *testing.T) {
-	b := binding(t)
-	n := b.Call("prepare", 0).Int() // too few arguments
-	out := make([]byte, n)
-	js.CopyBytesToGo(out, b.Get("out"))
-	a := decodeAnswer(t, string(out))
+	useCore(t)
+	input(16)
+	a := decodeAnswer(t, call("prepare", "", nil, false))
+	assert.Equal(t, 404, a.status, "an empty head: no method, no path")
+	m := prepare(10, 1<<20, false) // lengths past the buffer
+	a = decodeAnswer(t, string(out[:m]))
 	assert.Equal(t, 500, a.status)
 	assert.JSONEq(t, `{"message":"internal error in the proxy","code":"internal"}`, a.body)
-	assert.Contains(t, a.log, `detail="panic: runtime error: index out of range`)
+	assert.Contains(t, a.log, `detail="panic: runtime error: slice bounds out of range`)
 
-	a = decodeAnswer(t, call(b, "finish", "not a state\n\n200\n\n", nil))
+	a = decodeAnswer(t, call("finish", "not a state\n\n200\n\n", nil, false))
 	assert.Equal(t, 500, a.status)
 	assert.Contains(t, a.log, "code=internal")
-	a = decodeAnswer(t, call(b, "finish", "0 1 \nmelted\n200\n\n", nil))
+	a = decodeAnswer(t, call("finish", "0 1 \nmelted\n200\n\n", nil, false))
 	assert.Equal(t, 500, a.status)
 	assert.Contains(t, a.log, "unknown outcome")
 
-	a = decodeAnswer(t, call(b, "prepare", "GET\nhttp://h/v1/token/auth_user\n\n", nil, false))
+	a = decodeAnswer(t, call("prepare", "GET\nhttp://h/v1/token/auth_user\n\n", nil, false))
 	assert.Equal(t, 405, a.status)
+}
+
+// The entry waits BODY_READ_TIMEOUT for a body, 30 s unless set.
+func TestBodyReadTimeout(t *testing.T) {
+	useCore(t)
+	assert.Equal(t, int32(1500), bodyReadTimeout())
+	c, err := proxy.CoreFromEnv(func(string) string { return "" })
+	require.NoError(t, err)
+	core = c
+	assert.Equal(t, int32(proxy.DefaultBodyReadTimeout/time.Millisecond), bodyReadTimeout())
 }
 
 func TestSplitURL(t *testing.T) {

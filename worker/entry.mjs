@@ -1,10 +1,10 @@
 // The Worker's entry: one Go instance per isolate (main.go), and all of a
 // request's I/O here, in the request's own handler. Go decides (prepare,
-// finish: synchronous, plain data in and out, in the form main.go's comment
-// gives); this module reads the body, asks the rate limiter, fetches
-// upstream and answers. Go never runs across an await, so no request's code
-// ever runs in another request's I/O context.
-import "./wasm_exec.js"; // syumai/workers' copy of Go's: go.run(instance, context)
+// finish: synchronous exports, numbers in and out, the bytes in Go's memory,
+// in the form main.go's comment gives); this module reads the body, asks the
+// rate limiter, fetches upstream and answers. Go never runs across an await,
+// so no request's code ever runs in another request's I/O context.
+import "./wasm_exec.js"; // Go's own: globalThis.Go
 import mod from "./app.wasm";
 
 const MAX_BODY = 4096; // proxy.MaxBodyBytes
@@ -12,48 +12,57 @@ const MAX_ANSWER = 65536; // auth.MaxAnswerBytes
 const utf8 = new TextEncoder();
 const fromUTF8 = new TextDecoder();
 
-let go; // the binding of the running Go instance: {prepare, finish, grow, in, out}
+let go; // the running Go instance: {exports, runtime, bodyReadTimeoutMs}
 let started = 0;
 
-// start runs a new Go instance up to its `workers.ready` call, which its
-// main makes before it first blocks, so within go.run.
+// start runs a new Go instance: go.run returns once main has read the
+// Worker's vars (Go's environment here) and blocked, its exports ready.
 function start(env) {
   const n = ++started;
   const runtime = new Go();
-  const binding = {};
-  let isReady = false;
-  const instance = new WebAssembly.Instance(mod, { ...runtime.importObject, workers: { ready: () => (isReady = true) } });
+  for (const [name, value] of Object.entries(env)) if (typeof value === "string") runtime.env[name] = value;
+  const instance = new WebAssembly.Instance(mod, runtime.importObject);
+  const g = { exports: instance.exports, runtime, bodyReadTimeoutMs: 0 };
   const stopped = () => {
-    if (go === binding) go = undefined;
+    if (go === g) go = undefined;
     console.log(`go instance #${n} stopped`);
   };
-  runtime.run(instance, { env, binding }).then(stopped, stopped);
-  if (!isReady) throw new GoGone("did not get ready");
+  runtime.run(instance).then(stopped, stopped);
+  try {
+    // An instance that never ran (go.run refused its vars) traps here.
+    if (!runtime.exited) g.bodyReadTimeoutMs = instance.exports.bodyReadTimeout();
+  } catch {}
+  if (!(g.bodyReadTimeoutMs > 0)) throw new GoGone("did not get ready");
   console.log(`go instance #${n} started`);
-  return binding;
+  return g;
 }
 
 class GoGone extends Error {
   name = "GoGone";
 }
 
-// callGo puts head and body in binding.in, calls the Go function name as a
-// plain function (no `this` for Go to hold) and decodes what it wrote to
-// binding.out. A throw or no length returned means the instance died in
-// it: the next request starts another.
-function callGo(binding, name, head, body, ...args) {
+// callGo writes head and body into Go's input buffer, calls prepare or
+// finish and decodes what it wrote. A throw or an exit in it means the
+// instance died: the next request starts another.
+function callGo(g, name, head, body, tooLarge) {
+  const ex = g.exports;
   const bodyLen = body === null ? -1 : body.byteLength;
-  let n;
   try {
-    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-    if (binding.in.length < 3 * head.length + bodyLen) binding.grow(3 * head.length + bodyLen);
-    const { written } = utf8.encodeInto(head, binding.in);
-    if (body !== null) binding.in.set(body, written);
-    const fn = binding[name];
-    n = fn(written, bodyLen, ...args);
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8. Any call into Go
+    // may grow its memory, which detaches every view of the old one: each
+    // view is made after the call that gives its address.
+    const size = 3 * head.length + Math.max(bodyLen, 0);
+    const at = ex.input(size);
+    const view = new Uint8Array(ex.mem.buffer, at, size);
+    const { written } = utf8.encodeInto(head, view);
+    if (body !== null) view.set(body, written);
+    const n = name === "prepare" ? ex.prepare(written, bodyLen, tooLarge) : ex.finish(written, bodyLen);
+    if (!g.runtime.exited) {
+      const from = ex.output();
+      return decode(fromUTF8.decode(new Uint8Array(ex.mem.buffer, from, n)));
+    }
   } catch {}
-  if (typeof n === "number") return decode(fromUTF8.decode(binding.out.subarray(0, n)));
-  if (go === binding) go = undefined;
+  if (go === g) go = undefined;
   throw new GoGone(`the Go instance stopped in ${name}`);
 }
 
@@ -108,7 +117,7 @@ async function fetch(req, env) {
 }
 
 async function serve(req, env) {
-  const binding = (go ??= start(env));
+  const g = (go ??= start(env));
   let body = null;
   let tooLarge = false;
   let readErr = ""; // why the body could not be read
@@ -118,7 +127,7 @@ async function serve(req, env) {
       req.body.cancel().catch(() => {});
     } else {
       try {
-        body = await readUpTo(req.body, MAX_BODY);
+        body = await readBody(req.body, g.bodyReadTimeoutMs);
       } catch (e) {
         readErr = oneLine(String(e?.message ?? e));
       }
@@ -126,11 +135,11 @@ async function serve(req, env) {
   }
   let head = `${req.method}\n${req.url}\n${readErr}\n`;
   for (const [name, value] of req.headers) head += `${name}\n${value}\n`;
-  const p = callGo(binding, "prepare", head, body, tooLarge);
+  const p = callGo(g, "prepare", head, body, tooLarge);
   if (p.answer !== undefined) return p.answer;
   const c = p.call;
-  const up = await upstream(c, env);
-  const a = callGo(binding, "finish", `${c.state}\n${up.outcome}\n${up.status}\n${up.detail}\n${up.headers}`, up.body).answer;
+  const up = await upstream(c, env, req.signal);
+  const a = callGo(g, "finish", `${c.state}\n${up.outcome}\n${up.status}\n${up.detail}\n${up.headers}`, up.body).answer;
   if (up.stream != null) {
     if (a.stream) a.body = up.stream;
     else up.stream.cancel().catch(() => {});
@@ -138,10 +147,30 @@ async function serve(req, env) {
   return a;
 }
 
+// readBody reads a request's body (see readUpTo) within ms, as the native
+// server's ReadTimeout bounds it: a stalled upload is answered, not waited
+// on for ever.
+async function readBody(stream, ms) {
+  const reader = stream.getReader();
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    reader.cancel().catch(() => {});
+  }, ms);
+  try {
+    const body = await readUpTo(reader, MAX_BODY);
+    if (late) throw new Error(`the body did not come within ${ms} ms`);
+    return body;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // upstream asks the limiter, then makes the call; it returns what became of
-// it in finish's terms. Nothing here may put c.url in a detail:
-// auth_refresh's holds a refresh token.
-async function upstream(c, env) {
+// it in finish's terms. gone is the request's signal: a caller who leaves
+// cancels the call (canceled, logged 499 as natively). Nothing here may put
+// c.url in a detail: auth_refresh's holds a refresh token.
+async function upstream(c, env, gone) {
   const up = { outcome: "", status: 0, headers: "", body: null, stream: null, detail: "" };
   const limiter = c.limiter === "api" ? env.API_LIMITER : env.LOGIN_LIMITER;
   if (c.limitKey !== "" && limiter !== undefined) {
@@ -155,20 +184,30 @@ async function upstream(c, env) {
     }
   }
   // The timeout covers a login's whole answer, but only a V2 answer's
-  // head: its body streams for as long as it takes.
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), c.timeoutMs);
+  // head: its body streams for as long as it takes, until the caller has
+  // it all or leaves (workerd then cancels the body, and with it the call).
+  const stop = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop.abort();
+  }, c.timeoutMs);
+  const leave = () => stop.abort();
+  gone.addEventListener("abort", leave);
+  if (gone.aborted) stop.abort();
   try {
-    return await call(c, up, timeout.signal);
+    return await call(c, up, stop.signal, () => (gone.aborted ? "canceled" : timedOut ? "timeout" : ""));
   } finally {
     clearTimeout(timer);
+    gone.removeEventListener("abort", leave);
   }
 }
 
-// call makes the upstream request of c and fills in up.
-async function call(c, up, signal) {
+// call makes the upstream request of c and fills in up; stopped says why
+// its signal was aborted, if it was.
+async function call(c, up, signal, stopped) {
   const fail = (outcome, e) => {
-    up.outcome = signal.aborted ? "timeout" : outcome;
+    up.outcome = stopped() || outcome;
     up.detail = `${up.detail} ${scrub(e, c.url)}`.trim();
     return up;
   };
@@ -195,7 +234,7 @@ async function call(c, up, signal) {
     return up;
   }
   try {
-    up.body = await readUpTo(res.body, MAX_ANSWER);
+    up.body = await readUpTo(res.body.getReader(), MAX_ANSWER);
   } catch (e) {
     return fail("cut", e);
   }
@@ -203,9 +242,8 @@ async function call(c, up, signal) {
   return up;
 }
 
-// readUpTo reads stream to its end, or up to limit+1 bytes and cancels the rest.
-async function readUpTo(stream, limit) {
-  const reader = stream.getReader();
+// readUpTo reads to the end, or up to limit+1 bytes and cancels the rest.
+async function readUpTo(reader, limit) {
   const chunks = [];
   let n = 0;
   for (;;) {
