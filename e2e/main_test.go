@@ -36,6 +36,10 @@ var (
 // upstreamTimeout is the Worker's UPSTREAM_TIMEOUT in these tests.
 const upstreamTimeout = 2 * time.Second
 
+// bodyReadTimeout is the Worker's BODY_READ_TIMEOUT in these tests (30 s by
+// default): short, so that a stalled upload is answered soon.
+const bodyReadTimeout = 3 * time.Second
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -58,6 +62,7 @@ func run(m *testing.M) int {
 		"JQUANTS_API_BASE_URL": upstream.URL,
 		"ALLOWED_ORIGINS":      otherOrigin,
 		"UPSTREAM_TIMEOUT":     upstreamTimeout.String(),
+		"BODY_READ_TIMEOUT":    bodyReadTimeout.String(),
 		"LOGIN_RATE_LIMIT":     "off",
 	}})
 	if err != nil {

@@ -312,6 +312,13 @@ func TestHandlerDelayEndsWhenTheClientGoesAway(t *testing.T) {
 	assert.False(t, w.Flushed)
 	assert.Empty(t, w.Body.String(), "no answer for a client that left")
 	assert.Equal(t, 1, h.Count())
+	assert.Equal(t, 1, h.Gone(), "the client that left is counted")
+
+	h.SetFault(authtest.Fault{Delay: time.Microsecond})
+	serve(h, http.MethodPost, auth.Path, `{}`)
+	assert.Equal(t, 1, h.Gone(), "a client that waited is not")
+	h.Reset()
+	assert.Zero(t, h.Gone())
 }
 
 func TestHandlerDropNeedsAConnection(t *testing.T) {

@@ -91,7 +91,8 @@ type Fault struct {
 	Body string
 	// ContentType for Body; default "text/html; charset=utf-8".
 	ContentType string
-	// Delay holds the answer back; it ends early if the client goes away.
+	// Delay holds the answer back; it ends early if the client goes away
+	// (see Server.Gone).
 	Delay time.Duration
 	// Drop closes the connection without an answer (a reset).
 	Drop bool
@@ -167,6 +168,7 @@ func (s *Server) SetFault(f Fault)                             { s.h.SetFault(f)
 func (s *Server) ClearFault()                                  { s.h.SetFault(Fault{}) }
 func (s *Server) SetClock(now func() time.Time)                { s.h.SetClock(now) }
 func (s *Server) Count() int                                   { return s.h.Count() }
+func (s *Server) Gone() int                                    { return s.h.Gone() }
 func (s *Server) Requests() []Request                          { return s.h.Requests() }
 func (s *Server) Reset()                                       { s.h.Reset() }
 func (s *Server) Issued(token string) bool                     { return s.h.Issued(token) }
@@ -188,6 +190,7 @@ type Handler struct {
 	accounts map[string]string
 	fault    Fault
 	requests []Request
+	gone     int // requests whose client went away while a Delay held them
 	now      func() time.Time
 	tokens   map[string]issue // refresh token → the account it was issued to, and when
 	idTokens map[string]issue // ID token → the account of the refresh token it came from
@@ -247,6 +250,14 @@ func (h *Handler) Count() int {
 	return len(h.requests)
 }
 
+// Gone is how many requests' clients went away (closed the connection)
+// while a Fault's Delay held their answer: a proxy that cancels the call.
+func (h *Handler) Gone() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gone
+}
+
 // Requests returns a copy of what was recorded, oldest first.
 func (h *Handler) Requests() []Request {
 	h.mu.Lock()
@@ -260,7 +271,7 @@ func (h *Handler) Requests() []Request {
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.requests, h.fault = nil, Fault{}
+	h.requests, h.fault, h.gone = nil, Fault{}, 0
 	h.tokens, h.idTokens = map[string]issue{}, map[string]issue{}
 	h.hits = map[string][]time.Time{}
 }
@@ -335,6 +346,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+			h.mu.Lock()
+			h.gone++
+			h.mu.Unlock()
 			return
 		}
 	}
