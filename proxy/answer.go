@@ -10,7 +10,8 @@ import (
 
 // answer builds an Answer and its log line.
 type answer struct {
-	header     [][2]string
+	header     [][2]string // in room, unless an answer has more than fits
+	room       [8][2]string
 	method     string
 	path       string // the target without its query: a query may hold a token
 	origin     string // the request's Origin header, for the log
@@ -23,6 +24,7 @@ func newAnswer(r *Request) *answer {
 	path, _ := splitTarget(r.Target)
 	origin, _ := r.origin()
 	a := &answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
+	a.header = a.room[:0] // one allocation for the answer and its headers
 	a.set("Cache-Control", "no-store")
 	a.set("X-Content-Type-Options", "nosniff")
 	a.set("Vary", "Origin")

@@ -348,6 +348,7 @@ func (p *Core) authRefresh(query string, body []byte) (auth.Request, string) {
 func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	st := call.State
 	a := &answer{method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
+	a.header = a.room[:0]
 	if st.V2Path != "" {
 		a.method, a.path = "GET", auth.V2Prefix+st.V2Path
 	}
