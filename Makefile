@@ -89,6 +89,7 @@ fuzz:
 	  ./auth:FuzzDecodeAnswer \
 	  ./auth:FuzzCredentials \
 	  ./auth:FuzzRefreshRequest \
+	  ./auth:FuzzHTTPDate \
 	  ./proxy:FuzzBody \
 	  ./proxy:FuzzQuery \
 	  ./proxy:FuzzContentType \

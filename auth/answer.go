@@ -229,17 +229,9 @@ func ErrorMessage(body []byte) string {
 // treated as unusable.
 const maxRetryAfter = 24 * time.Hour
 
-// httpDateLayouts are the three HTTP-date forms RFC 9110 §5.6.7 says a
-// recipient must accept: IMF-fixdate, then the obsolete RFC 850 and asctime
-// forms. All are in GMT.
-var httpDateLayouts = [...]string{
-	"Mon, 02 Jan 2006 15:04:05 GMT",
-	"Monday, 02-Jan-06 15:04:05 GMT",
-	"Mon Jan _2 15:04:05 2006",
-}
-
-// ParseRetryAfter reads a Retry-After value, in seconds or as an HTTP date,
-// relative to now. It returns 0 when the value is absent or unusable: not
+// ParseRetryAfter reads a Retry-After value, in seconds or as an HTTP date
+// (the three forms RFC 9110 §5.6.7 says a recipient must accept: see
+// parseHTTPDate), relative to now. It returns 0 when the value is absent or unusable: not
 // delay-seconds (digits only) nor an HTTP date, in the past, or more than a
 // day away.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
@@ -254,15 +246,10 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		}
 		return time.Duration(secs) * time.Second
 	}
-	for _, layout := range httpDateLayouts {
-		t, err := time.Parse(layout, v)
-		if err != nil {
-			continue
-		}
+	if t, ok := parseHTTPDate(v); ok {
 		if d := t.Sub(now).Round(time.Second); d > 0 && d <= maxRetryAfter {
 			return d
 		}
-		return 0
 	}
 	return 0
 }
