@@ -32,6 +32,10 @@ func newAnswer(r *Request) *answer {
 }
 
 // set sets the header name (canonical case) to v, replacing an earlier value.
+// Not inlined: inlined at its 28 call sites, it made the Worker's app.wasm
+// 9 KB (gzip) larger, for no CPU time measurable in Node.
+//
+//go:noinline
 func (a *answer) set(name, v string) {
 	for i := range a.header {
 		if a.header[i][0] == name {
