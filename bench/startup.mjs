@@ -4,11 +4,11 @@
 //   node bench/startup.mjs [app.wasm] [wasm_exec.js] [N]
 //
 // It compiles app.wasm once, then N times does what worker/entry.mjs's
-// start() does for an isolate's Go instance: WebAssembly.Instance, then
-// go.run(instance, {env, binding}) until main calls the `workers.ready`
-// import, which it does before it first blocks. It reads the instance's
-// linear memory size then. Prints one JSON object (times in ms, memory in
-// bytes).
+// start() does for an isolate's Go instance: WebAssembly.Instance with the
+// Worker's vars as go.env, then go.run(instance), which returns once main
+// has read them and blocked, and the first export call (bodyReadTimeout):
+// the instance is ready then. It reads the instance's linear memory size
+// then. Prints one JSON object (times in ms, memory in bytes).
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,8 +16,7 @@ import { pathToFileURL } from "node:url";
 const [wasmPath = "build/app.wasm", execPath = "build/wasm_exec.js", nArg = "50"] = process.argv.slice(2);
 const n = Number(nArg);
 
-// syumai/workers' copy of Go's wasm_exec.js: go.run(instance, context)
-// shows `context` to Go as globalThis.context.
+// Go's wasm_exec.js: globalThis.Go.
 await import(pathToFileURL(resolve(execPath)).href);
 
 const bytes = readFileSync(wasmPath);
@@ -36,13 +35,13 @@ const samples = [];
 const keep = []; // a few instances stay alive, as other isolates' would
 for (let i = 0; i < n; i++) {
   const go = new Go();
-  const binding = {};
-  let readyAt = 0;
+  go.env = { ...env };
   const t0 = performance.now();
-  const instance = new WebAssembly.Instance(mod, { ...go.importObject, workers: { ready: () => (readyAt = performance.now()) } });
+  const instance = new WebAssembly.Instance(mod, go.importObject);
   const t1 = performance.now();
-  go.run(instance, { env, binding });
-  if (readyAt === 0 || typeof binding.prepare !== "function") throw new Error("Go main did not get ready within go.run");
+  go.run(instance);
+  if (go.exited || !(instance.exports.bodyReadTimeout() > 0)) throw new Error("Go main did not get ready within go.run");
+  const readyAt = performance.now();
   samples.push({ instantiateMs: t1 - t0, runMs: readyAt - t1, totalMs: readyAt - t0, memBytes: instance.exports.mem.buffer.byteLength });
   if (keep.length < 4) keep.push(go);
 }

@@ -3,6 +3,11 @@
 // Go Worker against, so it does the same work per request:
 //   * POST /v1/token/auth_user ({"mailaddress","password"}) and
 //     /v1/token/auth_refresh (?refreshtoken=… or {"refreshtoken"});
+//   * GET /v2/<documented path>?<query> with x-api-key, as proxy/v2.go: the
+//     key and query checked (403 as J-Quants with no key, 400), the API
+//     limiter, then J-Quants' answer passed through as it streams (its
+//     status if documented, Content-Type, Retry-After; gzip undone unless
+//     the caller takes it, then passed as it came);
 //   * one fixed upstream, checked once per isolate like proxy.New does
 //     (https, or http to a loopback host; no path, query or user info);
 //     redirects are never followed (the password must not go elsewhere);
@@ -27,7 +32,24 @@ const MAX_MESSAGE = 512;
 const DEFAULT_BASE = "https://api.jquants.com";
 const DEFAULT_ORIGINS = "http://localhost:8787,http://127.0.0.1:8787";
 const DEFAULT_TIMEOUT_MS = 10000;
+const DEFAULT_V2_TIMEOUT_MS = 30000;
+const DEFAULT_BODY_READ_MS = 30000;
 const MAX_TIMEOUT_MS = 5 * 60 * 1000;
+const V2_PREFIX = "/v2";
+const MAX_API_KEY = 256;
+const MAX_QUERY = 4096; // auth.MaxQueryBytes
+const ALLOW_V2 = "GET, OPTIONS";
+// auth's table of the documented V2 endpoints.
+const V2_PATHS = new Set([
+  "/equities/master", "/equities/bars/daily", "/equities/bars/daily/am", "/equities/bars/minute",
+  "/equities/earnings-calendar", "/equities/investor-types", "/fins/summary", "/fins/details", "/fins/dividend",
+  "/markets/calendar", "/markets/breakdown", "/markets/margin-interest", "/markets/margin-alert",
+  "/markets/short-ratio", "/markets/short-sale-report", "/indices/bars/daily", "/indices/bars/daily/topix",
+  "/derivatives/bars/daily/futures", "/derivatives/bars/daily/options", "/derivatives/bars/daily/options/225",
+  "/bulk/list", "/bulk/get",
+]);
+// The documented statuses J-Quants' V2 answers pass through with (and any 5xx).
+const V2_STATUSES = new Set([200, 210, 400, 403, 404, 429]);
 const RETRY_AFTER = "60";
 const UPSTREAM = "the J-Quants API";
 const ALLOW = "OPTIONS, POST";
@@ -50,7 +72,10 @@ function config(env) {
 
 function compile(env) {
   const errs = [];
-  const c = { base: "", origins: new Set(), timeoutMs: DEFAULT_TIMEOUT_MS, timeoutText: "10s", limiter: null, error: "" };
+  const c = {
+    base: "", origins: new Set(), timeoutMs: DEFAULT_TIMEOUT_MS, timeoutText: "10s", v2TimeoutMs: DEFAULT_V2_TIMEOUT_MS, v2TimeoutText: "30s",
+    bodyReadMs: DEFAULT_BODY_READ_MS, limiter: null, apiLimiter: null, error: "",
+  };
   const base = checkBaseURL(String(env.JQUANTS_API_BASE_URL ?? "").trim(), errs);
   c.base = base;
 
@@ -68,14 +93,24 @@ function compile(env) {
     if (!(ms > 0)) errs.push(`UPSTREAM_TIMEOUT=${JSON.stringify(t)}: want a positive Go duration such as "10s"`);
     else if (ms > MAX_TIMEOUT_MS) errs.push(`UpstreamTimeout (UPSTREAM_TIMEOUT) ${t}: want more than 0 and at most 5m0s`);
     else {
-      c.timeoutMs = ms;
-      c.timeoutText = t;
+      c.timeoutMs = c.v2TimeoutMs = ms;
+      c.timeoutText = c.v2TimeoutText = t;
     }
+  }
+  const b = String(env.BODY_READ_TIMEOUT ?? "").trim();
+  if (b !== "") {
+    const ms = parseGoDuration(b);
+    if (!(ms > 0)) errs.push(`BODY_READ_TIMEOUT=${JSON.stringify(b)}: want a positive Go duration such as "30s"`);
+    else if (ms > MAX_TIMEOUT_MS) errs.push(`BodyReadTimeout (BODY_READ_TIMEOUT) ${b}: want more than 0 and at most 5m0s`);
+    else c.bodyReadMs = ms;
   }
 
   const rl = String(env.LOGIN_RATE_LIMIT ?? "").trim().toLowerCase();
   if (rl !== "" && rl !== "on" && rl !== "off") errs.push(`LOGIN_RATE_LIMIT=${JSON.stringify(rl)}: want "on" or "off"`);
   if (rl !== "off" && env.LOGIN_LIMITER && typeof env.LOGIN_LIMITER.limit === "function") c.limiter = env.LOGIN_LIMITER;
+  const al = String(env.API_RATE_LIMIT ?? "").trim().toLowerCase();
+  if (al !== "" && al !== "on" && al !== "off") errs.push(`API_RATE_LIMIT=${JSON.stringify(al)}: want "on" or "off"`);
+  if (al !== "off" && env.API_LIMITER && typeof env.API_LIMITER.limit === "function") c.apiLimiter = env.API_LIMITER;
   c.error = errs.join("; ");
   return c;
 }
@@ -169,14 +204,16 @@ async function serve(request, env, log) {
   }
   const url = new URL(request.url);
   const refresh = url.pathname === REFRESH_PATH;
-  if (url.pathname !== PATH && !refresh) return fail(log, 404, "not_found", `not found: the proxy serves POST ${PATH}, POST ${REFRESH_PATH} and GET /v2/<documented path>`);
+  const v2 = url.pathname.startsWith(V2_PREFIX + "/") && V2_PATHS.has(url.pathname.slice(V2_PREFIX.length));
+  if (url.pathname !== PATH && !refresh && !v2) return fail(log, 404, "not_found", `not found: the proxy serves POST ${PATH}, POST ${REFRESH_PATH} and GET /v2/<documented path>`);
 
   const origin = request.headers.get("Origin");
   const allowed = origin === null || originAllowed(c, url, request, origin);
   if (!allowed) return fail(log, 403, "origin_not_allowed", "this origin may not use the proxy: add it to ALLOWED_ORIGINS");
 
   const method = request.method;
-  if (method === "OPTIONS" && request.headers.has("Access-Control-Request-Method")) return preflight(request, origin, log);
+  if (method === "OPTIONS" && request.headers.has("Access-Control-Request-Method")) return preflight(request, origin, log, v2);
+  if (v2) return serveV2(c, request, url, origin, log);
   // rs/cors' actual-request headers: Vary always, Allow-Origin for allowed methods.
   const headers = { Vary: "Origin" };
   if (origin !== null && (method === "POST" || method === "OPTIONS")) {
@@ -200,13 +237,19 @@ async function serve(request, env, log) {
   }
   const tooLarge = () => fail(log, 413, "body_too_large", "the body is larger than 4 KiB", headers);
   if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY) return tooLarge();
-  const raw = await readAtMost(request.body, MAX_BODY);
+  let raw;
+  try {
+    raw = await readBody(request.body, c.bodyReadMs);
+  } catch (e) {
+    log.detail = String(e?.message ?? e);
+    return fail(log, 400, "invalid_input", "the body could not be read", headers);
+  }
   if (raw === null) return tooLarge();
 
   if (refresh) {
     const token = refreshToken(url, raw);
     if (token.problem) return fail(log, 400, "invalid_input", token.problem, headers);
-    return forward(c, `${c.base}${REFRESH_PATH}?refreshtoken=${encodeURIComponent(token.value)}`, null, "idToken", headers, log);
+    return forward(c, `${c.base}${REFRESH_PATH}?refreshtoken=${encodeURIComponent(token.value)}`, null, "idToken", headers, log, request.signal);
   }
   const input = parseBody(raw, ["mailaddress", "password"]);
   if (typeof input === "string") return fail(log, 400, "invalid_input", input, headers);
@@ -225,7 +268,7 @@ async function serve(request, env, log) {
       console.log(`proxy: limiter failed, letting the login through detail=${JSON.stringify(String(e))}`);
     }
   }
-  return forward(c, c.base + PATH, enc.encode(JSON.stringify({ mailaddress: mail, password: input.password })), "refreshToken", headers, log);
+  return forward(c, c.base + PATH, enc.encode(JSON.stringify({ mailaddress: mail, password: input.password })), "refreshToken", headers, log, request.signal);
 }
 
 // refreshToken takes the token from the query (J-Quants' shape) or the body.
@@ -255,7 +298,7 @@ function originAllowed(c, url, request, origin) {
   return origin.slice(0, i) + ":" === url.protocol && i + 3 < origin.length && origin.slice(i + 3).toLowerCase() === host.toLowerCase();
 }
 
-function preflight(request, origin, log) {
+function preflight(request, origin, log, v2) {
   log.status = 204;
   const headers = {
     Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
@@ -264,8 +307,9 @@ function preflight(request, origin, log) {
   };
   const method = request.headers.get("Access-Control-Request-Method");
   const asked = request.headers.get("Access-Control-Request-Headers");
-  const headersOK = asked === null || asked.split(",").every((h) => ["", "content-type", "origin"].includes(h.trim().toLowerCase()));
-  if (origin !== null && (method === "POST" || method === "OPTIONS") && headersOK) {
+  const allowed = v2 ? ["", "x-api-key", "accept"] : ["", "content-type", "origin"];
+  const headersOK = asked === null || asked.split(",").every((h) => allowed.includes(h.trim().toLowerCase()));
+  if (origin !== null && (v2 ? method === "GET" : method === "POST" || method === "OPTIONS") && headersOK) {
     headers["Access-Control-Allow-Origin"] = origin;
     headers["Access-Control-Allow-Methods"] = method;
     if (asked) headers["Access-Control-Allow-Headers"] = asked;
@@ -292,10 +336,27 @@ function isJSONType(v) {
   return true;
 }
 
-// readAtMost returns the body bytes, or null when there are more than max.
-async function readAtMost(stream, max) {
+// readBody is readAtMost within ms: a stalled upload is answered, not
+// waited on for ever.
+async function readBody(stream, ms) {
   if (stream === null) return new Uint8Array(0);
   const reader = stream.getReader();
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    reader.cancel().catch(() => {});
+  }, ms);
+  try {
+    const body = await readAtMost(reader, MAX_BODY);
+    if (late) throw new Error(`the body did not come within ${ms} ms`);
+    return body;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// readAtMost returns the bytes reader gives, or null when there are more than max.
+async function readAtMost(reader, max) {
   const chunks = [];
   let n = 0;
   for (;;) {
@@ -388,7 +449,41 @@ function checkCredentials(mail, password) {
   return "";
 }
 
-async function forward(c, url, body, field, headers, log) {
+// stopper aborts its signal after ms, or when the caller leaves; why()
+// says which ("" while neither).
+function stopper(ms, gone) {
+  const stop = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop.abort();
+  }, ms);
+  const leave = () => stop.abort();
+  gone.addEventListener("abort", leave);
+  if (gone.aborted) stop.abort();
+  return {
+    signal: stop.signal,
+    why: () => (gone.aborted ? "canceled" : timedOut ? "timeout" : ""),
+    done() {
+      clearTimeout(timer);
+      gone.removeEventListener("abort", leave);
+    },
+  };
+}
+
+function forward(c, url, body, field, headers, log, gone) {
+  const stop = stopper(c.timeoutMs, gone);
+  return forwardWith(c, url, body, field, headers, log, stop).finally(stop.done);
+}
+
+async function forwardWith(c, url, body, field, headers, log, stop) {
+  const failed = (e, fallback) => {
+    log.detail = String(e?.message ?? e);
+    const why = stop.why();
+    if (why === "canceled") return fail(log, 499, "canceled", "the request was canceled", headers);
+    if (why === "timeout") return fail(log, 504, "timeout", `no answer from the J-Quants API within ${c.timeoutText}`, headers);
+    return fallback();
+  };
   let upstream;
   try {
     upstream = await fetch(url, {
@@ -396,12 +491,10 @@ async function forward(c, url, body, field, headers, log) {
       headers: body === null ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" },
       body,
       redirect: "manual",
-      signal: AbortSignal.timeout(c.timeoutMs),
+      signal: stop.signal,
     });
   } catch (e) {
-    log.detail = String(e?.message ?? e);
-    if (e?.name === "TimeoutError") return fail(log, 504, "timeout", `no answer from the J-Quants API within ${c.timeoutText}`, headers);
-    return fail(log, 502, "upstream_unreachable", `could not reach ${UPSTREAM}, or it closed the connection without answering`, headers);
+    return failed(e, () => fail(log, 502, "upstream_unreachable", `could not reach ${UPSTREAM}, or it closed the connection without answering`, headers));
   }
   const status = upstream.status;
   const tooLarge = () => fail(log, 502, "upstream_error", `${UPSTREAM} answered with a body larger than 64 KiB`, headers);
@@ -409,13 +502,11 @@ async function forward(c, url, body, field, headers, log) {
     upstream.body?.cancel().catch(() => {});
     return tooLarge();
   }
-  let raw;
+  let raw = new Uint8Array(0);
   try {
-    raw = await readAtMost(upstream.body, MAX_ANSWER);
+    if (upstream.body !== null) raw = await readAtMost(upstream.body.getReader(), MAX_ANSWER);
   } catch (e) {
-    log.detail = String(e?.message ?? e);
-    if (e?.name === "TimeoutError") return fail(log, 504, "timeout", `no answer from the J-Quants API within ${c.timeoutText}`, headers);
-    return fail(log, 502, "upstream_error", `${UPSTREAM}'s answer (status ${status}) was cut off or could not be read`, headers);
+    return failed(e, () => fail(log, 502, "upstream_error", `${UPSTREAM}'s answer (status ${status}) was cut off or could not be read`, headers));
   }
   if (raw === null) return tooLarge();
   const text = new TextDecoder().decode(raw);
@@ -457,6 +548,117 @@ async function forward(c, url, body, field, headers, log) {
       if (retryAfter !== null) headers["Retry-After"] = retryAfter;
       return fail(log, 502, "upstream_error", `${UPSTREAM} answered with unexpected status ${status}`, headers);
   }
+}
+
+// ---- V2 (proxy/v2.go) ------------------------------------------------------
+
+async function serveV2(c, request, url, origin, log) {
+  const method = request.method;
+  const headers = { Vary: "Origin" };
+  if (method === "OPTIONS" || method !== "GET") {
+    headers.Allow = ALLOW_V2;
+    if (method === "OPTIONS") {
+      log.status = 204;
+      headers["Cache-Control"] = "no-store";
+      headers["X-Content-Type-Options"] = "nosniff";
+      return new Response(null, { status: 204, headers });
+    }
+    return fail(log, 405, "method_not_allowed", "method not allowed: the V2 API takes GET", headers);
+  }
+  if (origin !== null) {
+    headers["Access-Control-Allow-Origin"] = origin;
+    headers["Access-Control-Expose-Headers"] = "Retry-After";
+  }
+  const key = (request.headers.get("x-api-key") ?? "").trim();
+  if (key === "") return fail(log, 403, "key_required", "The api key is required.", headers);
+  const keyProblem = key.length > MAX_API_KEY ? `is longer than ${MAX_API_KEY} bytes` : /^[\x21-\x7e]+$/.test(key) ? "" : "must be visible ASCII characters only";
+  if (keyProblem) return fail(log, 400, "invalid_input", `the x-api-key header ${keyProblem}`, headers);
+  const query = url.search.slice(1);
+  const queryProblem = checkQuery(query);
+  if (queryProblem) return fail(log, 400, "invalid_input", `the query ${queryProblem}`, headers);
+
+  if (c.apiLimiter) {
+    try {
+      const { success } = await c.apiLimiter.limit({ key: request.headers.get("CF-Connecting-IP")?.trim() ?? "" });
+      if (!success) {
+        headers["Retry-After"] = RETRY_AFTER;
+        headers.Vary = "Origin, Accept-Encoding";
+        return fail(log, 429, "rate_limited", `too many requests from this address: try again in ${RETRY_AFTER} seconds`, headers);
+      }
+    } catch (e) {
+      log.detail = `limiter failed, the request went through: ${String(e)}`;
+    }
+  }
+  const gzip = acceptsGzip(request.headers.get("Accept-Encoding") ?? "");
+  const up = { "x-api-key": key, Accept: "application/json" };
+  if (gzip) up["Accept-Encoding"] = "gzip";
+  const init = { headers: up, redirect: "manual" };
+  if (gzip) init.encodeResponseBody = "manual";
+  const stop = stopper(c.v2TimeoutMs, request.signal);
+  init.signal = stop.signal;
+  headers.Vary = "Origin, Accept-Encoding";
+  let res;
+  try {
+    res = await fetch(`${c.base}${url.pathname}${query === "" ? "" : "?" + query}`, init);
+  } catch (e) {
+    log.detail = String(e?.message ?? e);
+    const why = stop.why();
+    if (why === "canceled") return fail(log, 499, "canceled", "the request was canceled", headers);
+    if (why === "timeout") return fail(log, 504, "timeout", `no answer from the J-Quants API within ${c.v2TimeoutText}`, headers);
+    return fail(log, 502, "upstream_unreachable", `could not reach ${UPSTREAM}, or it closed the connection without answering`, headers);
+  } finally {
+    stop.done();
+  }
+  const status = res.status;
+  if (!V2_STATUSES.has(status) && !(status >= 500 && status <= 599)) {
+    res.body?.cancel().catch(() => {});
+    return fail(log, 502, "upstream_error", `${UPSTREAM} answered with unexpected status ${status}`, headers);
+  }
+  headers["Cache-Control"] = "no-store";
+  headers["X-Content-Type-Options"] = "nosniff";
+  for (const name of gzip ? ["Content-Type", "Content-Encoding", "Content-Length", "Retry-After"] : ["Content-Type", "Retry-After"]) {
+    const v = res.headers.get(name);
+    if (v) headers[name] = v;
+  }
+  log.status = status;
+  // J-Quants' body as it came: never read here, nor decoded and encoded again.
+  return new Response(res.body, { status, headers, encodeBody: "manual" });
+}
+
+// acceptsGzip: gzip (or x-gzip) with a q-value above 0.
+function acceptsGzip(v) {
+  for (const part of v.split(",")) {
+    const [coding, ...params] = part.split(";");
+    const c = coding.trim().toLowerCase();
+    if (c !== "gzip" && c !== "x-gzip") continue;
+    const q = params.join(";").replaceAll(" ", "").trim();
+    return !q.startsWith("q=") || q.slice(2).replace(/^[0.]+|[0.]+$/g, "") !== "";
+  }
+  return false;
+}
+
+// checkQuery: auth.CheckQuery's rules; the problem, or "".
+function checkQuery(raw) {
+  if (raw.length > MAX_QUERY) return `is longer than ${MAX_QUERY} bytes`;
+  if (raw === "") return "";
+  let n = 0;
+  for (const pair of raw.split("&")) {
+    const at = ` (parameter ${++n})`;
+    const eq = pair.indexOf("=");
+    if (eq <= 0) return `must be name=value pairs joined by &${at}`;
+    if (!/^[A-Za-z0-9_]+$/.test(pair.slice(0, eq))) return `parameter names are letters, digits and _${at}`;
+    const value = pair.slice(eq + 1);
+    if (/[^\x21-\x7e]|#/.test(value)) return `values must be visible ASCII, percent-encoded where needed${at}`;
+    if (/%(?![0-9A-Fa-f]{2})/.test(value)) return `a value has a malformed percent escape${at}`;
+    let text;
+    try {
+      text = utf8.decode(Uint8Array.from(unescape(value.replaceAll("+", " ")), (ch) => ch.charCodeAt(0)));
+    } catch {
+      return `values must decode to UTF-8 text${at}`;
+    }
+    if (/[\x00-\x1f\x7f-\x9f]/.test(text)) return `values must not hold control characters${at}`;
+  }
+  return "";
 }
 
 // parseRetryAfter: whole seconds (rounded up, at least 1) of a delay up to 24 h, or null.
