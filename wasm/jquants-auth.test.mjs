@@ -144,7 +144,7 @@ test("load in Node reads file: URLs from disk, and a failed load is forgotten", 
   const b = load({ wasmURL: "file:///nowhere.wasm" });
   assert.equal(a, b, "memoised");
   const jq = await a;
-  assert.deepEqual(Object.keys(jq), ["authUser", "authRefresh"]);
+  assert.deepEqual(Object.keys(jq), ["authUser", "authRefresh", "checkKey", "get", "pages"]);
   assert.ok(Object.isFrozen(jq));
   assert.equal(globalThis.__jquantsAuth, undefined, "the Go global is taken off globalThis");
 });

@@ -2,14 +2,17 @@
 
 // Command wasm is the deciding half of the browser module: package auth
 // compiled to WebAssembly, with no I/O. web/jquants-auth.mjs sends the
-// requests with fetch, waits, and asks Go what each outcome means; Go keeps
-// nothing between calls (the caller passes the attempt number back). This
-// file is the whole JS↔Go boundary. main sets one global, which
+// requests with fetch, waits, and asks Go what each outcome means. This file
+// and v2.go are the whole JS↔Go boundary. main sets one global, which
 // jquants-auth.mjs takes off globalThis at once,
 //
-//	globalThis.__jquantsAuth = { begin, decide }
+//	globalThis.__jquantsAuth = { begin, decide,
+//	  fetchBegin, fetchNext, fetchReceive, fetchEnd }
 //
-// and blocks, so that the functions stay callable. Both are synchronous.
+// and blocks, so that the functions stay callable. All are synchronous.
+// begin and decide are the retired V1 login (below): Go keeps nothing
+// between their calls (the caller passes the attempt number back). The V2
+// functions (API keys, paged GETs) are in v2.go.
 //
 //	begin("auth_user", baseURL, mailaddress, password)
 //	begin("auth_refresh", baseURL, refreshToken)
@@ -71,6 +74,10 @@ func register() {
 	api := jsObject.New()
 	api.Set("begin", export(begin))
 	api.Set("decide", export(decide))
+	api.Set("fetchBegin", export(fetchBegin))
+	api.Set("fetchNext", export(fetchNext))
+	api.Set("fetchReceive", export(fetchReceive))
+	api.Set("fetchEnd", export(fetchEnd))
 	js.Global().Set(globalName, api)
 }
 
@@ -113,18 +120,9 @@ func begin(args []js.Value) js.Value {
 		}
 		refreshToken = tok.String()
 	}
-	base := arg(args, 1)
-	switch base.Type() {
-	case js.TypeUndefined, js.TypeNull:
-		req.URL = auth.DefaultBaseURL
-	case js.TypeString:
-		if req.URL = base.String(); req.URL == "" {
-			req.URL = auth.DefaultBaseURL
-		} else if !isBaseURL(req.URL) {
-			return inputError("The baseURL must be an http or https URL without query, fragment or user name.")
-		}
-	default:
-		return inputError("The baseURL must be a string.")
+	var msg string
+	if req.URL, msg = baseURL(arg(args, 1)); msg != "" {
+		return inputError(msg)
 	}
 	switch {
 	case ep == auth.AuthUser:
@@ -181,6 +179,24 @@ func decide(args []js.Value) js.Value {
 	return o
 }
 
+// baseURL reads a baseURL argument: auth.DefaultBaseURL for undefined, null
+// or "", else an http(s) URL (see isBaseURL); msg says what is wrong.
+func baseURL(v js.Value) (url, msg string) {
+	switch v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+		return auth.DefaultBaseURL, ""
+	case js.TypeString:
+		switch url = v.String(); {
+		case url == "":
+			return auth.DefaultBaseURL, ""
+		case !isBaseURL(url):
+			return "", "The baseURL must be an http or https URL without query, fragment or user name."
+		}
+		return url, ""
+	}
+	return "", "The baseURL must be a string."
+}
+
 // errNoAnswer stands for fetch's own error, whose text says nothing useful
 // ("Failed to fetch", "fetch failed") and is not passed on.
 var errNoAnswer = errors.New("no answer")
@@ -230,15 +246,24 @@ func proxyCode(body []byte) string {
 		return ""
 	}
 	m, _ := flatjson.Lookup(members, "code")
-	if m.Kind != flatjson.String || m.Str == "" || len(m.Str) > 40 {
+	if m.Kind != flatjson.String || !isProxyCode(m.Str) {
 		return ""
 	}
-	for i := 0; i < len(m.Str); i++ {
-		if c := m.Str[i]; (c < 'a' || c > 'z') && c != '_' {
-			return ""
+	return m.Str
+}
+
+// isProxyCode reports whether s looks like one of the proxy's codes:
+// lower-case letters and underscores, at most 40.
+func isProxyCode(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
 		}
 	}
-	return m.Str
+	return true
 }
 
 // describe is the sentence for a code when the server sent no message.
@@ -278,6 +303,8 @@ func inputMessage(err error) string {
 		field = "mail address"
 	case auth.FieldRefreshToken:
 		field = "refresh token"
+	case auth.FieldAPIKey:
+		field = "API key"
 	}
 	return "The " + field + " " + e.Reason + "."
 }
