@@ -60,14 +60,14 @@ test-e2e: node_modules chromium
 # The WASM builds: their Go (the Worker's main, auth, flatjson, the proxy
 # core, wasm/) tested in WASM under Node; then the built browser module
 # through web/jquants-auth.mjs against the real fake J-Quants and native
-# proxy; then the built Worker's entry losing its Go instance; then the
+# proxy (V2: the fake on the test's own clock, wasm/testfake); then the built Worker's entry losing its Go instance; then the
 # module's types, as TypeScript 5 resolves them for a .mjs (nodenext and
 # bundler).
 TSC      := node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom
 test-wasm: node_modules
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) . ./auth/... ./internal/flatjson/... ./proxy/... ./wasm/...
 	$(MAKE) --no-print-directory web
-	GO=$(GO) node --test wasm/jquants-auth.test.mjs
+	GO=$(GO) node --test wasm/jquants-auth.test.mjs wasm/jquants-auth-v2.test.mjs
 	$(MAKE) --no-print-directory worker
 	GO=$(GO) node --test worker/entry.test.mjs
 	$(TSC) --module nodenext --moduleResolution nodenext wasm/types-check.mts
