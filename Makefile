@@ -113,6 +113,7 @@ bench:
 ## Running --------------------------------------------------------------
 
 # The offline demo: fake J-Quants + wrangler dev; prints the URL and account.
+# PORT, FAKE_PORT and LOGIN_RATE_LIMIT (on/off) pass through: see scripts/demo.sh.
 demo: node_modules
 	bash scripts/demo.sh
 
