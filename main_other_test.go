@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -178,8 +179,8 @@ func TestNativePage(t *testing.T) {
 func TestRunStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0"})))
-	require.Error(t, run(ctx, env(t, map[string]string{"PORT": "x"})))
+	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0"}), io.Discard))
+	require.Error(t, run(ctx, env(t, map[string]string{"PORT": "x"}), io.Discard))
 
 	// A port in use is an error, not a hang.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -187,5 +188,32 @@ func TestRunStops(t *testing.T) {
 	defer ln.Close()
 	_, port, err := net.SplitHostPort(ln.Addr().String())
 	require.NoError(t, err)
-	require.Error(t, run(context.Background(), env(t, map[string]string{"PORT": port})))
+	require.Error(t, run(context.Background(), env(t, map[string]string{"PORT": port}), io.Discard))
+}
+
+// TestRunSays: the first lines name both calls forwarded and the upstream
+// base, and, with WEB_DIR elsewhere and no page there, the file missing in
+// that folder (not web/'s).
+func TestRunSays(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	elsewhere := t.TempDir()
+	var out strings.Builder
+	require.NoError(t, run(ctx, env(t, map[string]string{
+		"PORT": "0", proxy.EnvBaseURL: "http://127.0.0.1:18788/", "WEB_DIR": elsewhere,
+	}), &out))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 2, out.String())
+	assert.Regexp(t, `^jquants-auth: proxy listening on http://127\.0\.0\.1:\d+, `+
+		`forwarding /v2/\* \(API keys\), /v1/token/auth_user and /v1/token/auth_refresh to http://127\.0\.0\.1:18788$`, lines[0])
+	assert.Equal(t, "jquants-auth: no page: "+filepath.Join(elsewhere, "jquants-auth.wasm")+
+		" is missing (WEB_DIR="+elsewhere+"; `make web` builds into web/), so only /v1/* and /v2/* are served", lines[1])
+
+	// With the page there, no such line.
+	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "jquants-auth.wasm"), []byte("\x00asm"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "_headers"), nil, 0o600))
+	out.Reset()
+	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0", "WEB_DIR": elsewhere}), &out))
+	assert.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
+	assert.Contains(t, out.String(), "to https://api.jquants.com\n")
 }

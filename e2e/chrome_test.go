@@ -180,6 +180,13 @@ type pageBrowser struct {
 	mu        sync.Mutex
 	messages  []pageLogEntry
 	documents map[string]network.Headers // main-frame document URL → response headers
+	sent      []pageRequest              // every request the tab sent, in order
+}
+
+// pageRequest is one request as Chromium sent it.
+type pageRequest struct {
+	Method, URL string
+	HasBody     bool
 }
 
 // pageLogEntry is something the page logged: a console call, an uncaught
@@ -321,6 +328,11 @@ func (b *pageBrowser) listen(ev any) {
 	case *log.EventEntryAdded:
 		e := ev.Entry
 		m = pageLogEntry{Source: "log:" + e.Source.String(), Level: e.Level.String(), Text: e.Text + " " + e.URL}
+	case *network.EventRequestWillBeSent:
+		b.mu.Lock()
+		b.sent = append(b.sent, pageRequest{ev.Request.Method, ev.Request.URL, ev.Request.HasPostData})
+		b.mu.Unlock()
+		return
 	case *network.EventResponseReceived:
 		if ev.Type == network.ResourceTypeDocument {
 			b.mu.Lock()
@@ -367,6 +379,13 @@ func (b *pageBrowser) takeLog() []pageLogEntry {
 	m := b.messages
 	b.messages = nil
 	return m
+}
+
+// requests returns what the tab sent so far.
+func (b *pageBrowser) requests() []pageRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]pageRequest(nil), b.sent...)
 }
 
 // documentHeader returns the response headers of the document at url.

@@ -291,6 +291,32 @@ func TestBrowserModuleAPI(t *testing.T) {
 		assert.True(t, upstream.Handler().Issued(tok))
 	})
 
+	t.Run("authRefresh through the proxy: the token in a body", func(t *testing.T) {
+		var r struct {
+			RefreshToken string `json:"refreshToken"`
+			IDToken      string `json:"idToken"`
+			Err          string `json:"err"`
+		}
+		waitWorkerAnswers(t)
+		from := len(b.requests())
+		b.eval(t, fmt.Sprintf(`(async () => {
+  const { load } = await import("/jquants-auth.mjs");
+  const jq = await load();
+  try {
+    const { refreshToken } = await jq.authUser(%q, %q, { baseURL: %q });
+    const { idToken } = await jq.authRefresh(refreshToken, { baseURL: %q });
+    return { refreshToken, idToken };
+  } catch (e) {
+    return { err: e.code + ": " + e.message };
+  }
+})()`, pageDemo.mail, pageDemo.password, worker.URL, worker.URL), &r)
+		require.Empty(t, r.Err)
+		mail, ok := upstream.IDTokenIssuedTo(r.IDToken)
+		assert.True(t, ok, "ID token %q was not issued by the fake", r.IDToken)
+		assert.Equal(t, pageDemo.mail, mail)
+		assertRefreshInBody(t, b, from, worker.URL, r.RefreshToken)
+	})
+
 	t.Run("wrong password", func(t *testing.T) {
 		n := upstream.Count()
 		c := pageCallJS(t, b, pageDemo.mail, "wrong-"+pageDemo.password, map[string]any{"baseURL": worker.URL})

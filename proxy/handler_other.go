@@ -111,7 +111,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.Close()
-	n, err := io.Copy(w, body)
+	// Each piece goes out as it comes: the head at once, and no page waits
+	// in a buffer for the next piece of a slow upstream.
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	n, err := io.Copy(flushWriter{w, rc}, body)
 	h.logLine(StreamLog(a, n, err != nil))
 	if err != nil {
 		// Headers are out: only a broken connection tells the caller the
@@ -193,6 +197,20 @@ func (h *Handler) stream(parent context.Context, call *Call) (Upstream, io.ReadC
 	}
 	return Upstream{Answer: auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}},
 		cancelOnClose{resp.Body, cancel}
+}
+
+// flushWriter flushes after every write.
+type flushWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.rc.Flush()
+	}
+	return n, err
 }
 
 // cancelOnClose ends a streamed call's context with its body.

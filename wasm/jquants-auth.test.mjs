@@ -8,12 +8,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtemp, rm, access } from "node:fs/promises";
+import { mkdtemp, rm, access, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const mail = "demo@example.com";
@@ -322,4 +322,41 @@ frontTest("the proxy's own code and message are passed on", async () => {
     assert.match(err.message, /^Not found/);
     return true;
   });
+});
+
+frontTest("the README's JavaScript example runs as it is written", async () => {
+  const readme = await readFile(join(root, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 1, "JavaScript blocks in README.md");
+  const [example] = blocks;
+  const moduleImport = '"./jquants-auth.mjs"';
+  const proxy = '"https://proxy.example"';
+  assert.ok(example.includes(moduleImport) && example.includes(proxy), example);
+  // The same code, with the module where it is built, this test's recording
+  // proxy, and the demo account for its free variables mail and password.
+  const code =
+    `const mail = ${JSON.stringify(mail)}, password = ${JSON.stringify(password)};\n` +
+    example
+      .replace(moduleImport, JSON.stringify(pathToFileURL(join(root, "web/jquants-auth.mjs")).href))
+      .replace(proxy, JSON.stringify(via("pass", "proxy")));
+  const file = join(dir, "readme-example.mjs");
+  await writeFile(file, code);
+  const logged = [];
+  const errors = [];
+  const { log, error } = console;
+  console.log = (...args) => logged.push(args.join(" "));
+  console.error = (...args) => errors.push(args.join(" "));
+  try {
+    await import(pathToFileURL(file).href);
+  } finally {
+    Object.assign(console, { log, error });
+  }
+  assert.deepEqual(errors, []);
+  assert.equal(logged.length, 1, logged.join("\n"));
+  assert.match(logged[0], /^an ID token of \d+ characters, valid until \d{4}-\d\d-\d\dT/);
+  assert.deepEqual(
+    requests.map((r) => r.url),
+    ["auth_user", "auth_refresh"].map((p) => `/${testTag}/pass/proxy/v1/token/${p}`),
+    "the token in a body, not in the URL",
+  );
 });
