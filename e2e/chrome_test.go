@@ -457,15 +457,29 @@ func noteReloads(t *testing.T) {
 	})
 }
 
-// ---- the login page -----------------------------------------------------
+// ---- the page -----------------------------------------------------------
 
-// open loads the login page at url and waits until its script has enabled
-// the submit button (the module is loading then, or loaded).
-func (b *pageBrowser) open(t *testing.T, url string) {
+// openKeyPage loads the page at url and waits until its script has enabled
+// the first screen's button, "Check key" (the module is loading then, or
+// loaded).
+func (b *pageBrowser) openKeyPage(t *testing.T, url string) {
 	t.Helper()
 	waitWorkerAnswers(t)
 	b.run(t,
 		chromedp.Navigate(url),
+		chromedp.WaitEnabled("#check-key", chromedp.ByID),
+	)
+}
+
+// open loads the page at url and opens the retired V1 login, one click
+// below the first screen, as a person would: it waits until the login's
+// button is enabled and visible.
+func (b *pageBrowser) open(t *testing.T, url string) {
+	t.Helper()
+	b.openKeyPage(t, url)
+	b.run(t,
+		chromedp.Click("#v1 > summary", chromedp.ByQuery),
+		chromedp.WaitVisible("#submit", chromedp.ByID),
 		chromedp.WaitEnabled("#submit", chromedp.ByID),
 	)
 }
@@ -508,6 +522,9 @@ type pageState struct {
 	PasswordType   string   `json:"passwordType"`
 	SubmitDisabled bool     `json:"submitDisabled"`
 	SubmitLabel    string   `json:"submitLabel"`
+	SubmitPrimary  bool     `json:"submitPrimary"` // styled as the page's main button
+	GetIDPrimary   bool     `json:"getIdPrimary"`
+	GetIDVisible   bool     `json:"getIdVisible"`
 	API            string   `json:"api"`
 	APIPlaceholder string   `json:"apiPlaceholder"`
 	AdvancedOpen   bool     `json:"advancedOpen"`
@@ -543,6 +560,9 @@ const pageStateJS = `(() => {
     passwordType: $("password").type,
     submitDisabled: $("submit").disabled,
     submitLabel: $("submit-label").textContent,
+    submitPrimary: $("submit").classList.contains("primary"),
+    getIdPrimary: $("get-id").classList.contains("primary"),
+    getIdVisible: visible($("get-id")),
     api: $("api").value,
     apiPlaceholder: $("api").placeholder,
     advancedOpen: $("advanced").open,

@@ -101,6 +101,7 @@ func TestPageIDToken(t *testing.T) {
 			assert.Equal(t, s.Token, b.state(t).Token)
 			assertRefreshInBody(t, b, 0, worker.URL, s.Token)
 			assertPageLayout(t, b, 360)
+			assertAxe(t, b, "V1 ID token")
 			pageScreenshot(t, b, 360, "page-"+lang+"-360-idtoken.png")
 			for _, m := range b.log() {
 				if m.isError() || m.isCSP() {
