@@ -12,12 +12,12 @@ import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtemp, rm, access } from "node:fs/promises";
+import { mkdtemp, rm, access, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const day = 24 * 3600 * 1000;
@@ -481,4 +481,32 @@ test("invalid input is refused before any request", async () => {
     });
   }
   assert.equal((await recorded()).length, 0);
+});
+
+test("the README's V2 example runs as it is written, through the native proxy", async () => {
+  const readme = await readFile(join(root, "README.md"), "utf8");
+  const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes("checkKey("));
+  assert.ok(example, "no JavaScript block with checkKey in README.md");
+  const moduleImport = '"./jquants-auth.mjs"';
+  const proxyURL = '"https://proxy.example"';
+  assert.ok(example.includes(moduleImport) && example.includes(proxyURL), example);
+  // The same code with the module where it is built, the native proxy, and
+  // a key and dates for its free variables. It runs in a process of its
+  // own: its module paces on the real clock, as a reader's would.
+  const key = await newKey("free");
+  const { toMs } = freeWindow();
+  const code =
+    `const apiKey = ${JSON.stringify(key)}, from = ${JSON.stringify(ymd(toMs - 30 * day))}, to = ${JSON.stringify(ymd(toMs))};\n` +
+    example
+      .replace(moduleImport, JSON.stringify(pathToFileURL(join(root, "web/jquants-auth.mjs")).href))
+      .replace(proxyURL, JSON.stringify(proxy));
+  const file = join(dir, "readme-v2-example.mjs");
+  await writeFile(file, code);
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [file], { timeout: 30000 });
+  assert.equal(stderr, "");
+  assert.match(stdout, /^Japan Exchange Group,Inc\.: (\d+) daily bars in 1 page\(s\)\n$/);
+  assert.ok(Number(/: (\d+) daily/.exec(stdout)[1]) >= 15, stdout);
+  const records = await recorded();
+  assert.deepEqual(records.map((r) => r.path), ["/v2/equities/master", "/v2/equities/bars/daily"]);
+  keyInNoURL(records, key);
 });
