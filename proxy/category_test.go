@@ -8,12 +8,18 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jquants-auth/jquants-auth/auth/authhttp"
 )
 
 // TestCategory: the native edge's errors map to the core's categories,
@@ -38,4 +44,23 @@ func TestCategory(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, category(c.err), "%v", c.err)
 	}
+}
+
+// TestV2Refused: a V2 call to a port nobody listens on is 502
+// upstream_unreachable, "connection refused", not a timeout.
+func TestV2Refused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + ln.Addr().String()
+	ln.Close()
+	var log strings.Builder
+	h, err := New(Config{BaseURL: base, Log: &log}, authhttp.Transport{})
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodGet, "/v2/equities/master?code=86970", nil)
+	r.Header.Set("x-api-key", "k-0123456789")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	assert.Equal(t, 502, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), CodeUpstreamUnreachable)
+	assert.Contains(t, log.String(), `detail="connection refused"`)
 }

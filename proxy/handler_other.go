@@ -192,8 +192,10 @@ func (h *Handler) stream(parent context.Context, call *Call) (Upstream, io.ReadC
 		return Upstream{Fault: Timeout}, nil
 	}
 	if err != nil {
+		// Classified before cancel, which would make any failure a timeout.
+		up := outcome(parent, ctx, auth.Answer{}, err)
 		cancel()
-		return outcome(parent, ctx, auth.Answer{}, err), nil
+		return up, nil
 	}
 	return Upstream{Answer: auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}},
 		cancelOnClose{resp.Body, cancel}
