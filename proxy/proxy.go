@@ -21,7 +21,7 @@
 //	400    invalid_credentials     J-Quants answered 400 (its message passed through)
 //	403    forbidden               J-Quants answered 403 (its message passed through)
 //	403    origin_not_allowed      Origin header not allowed (POST, preflight, any method)
-//	404    not_found               any target but the two endpoints [?query]
+//	404    not_found               any target but the endpoints [?query], once resolved as workerd resolves it
 //	405    method_not_allowed      not POST or OPTIONS (Allow: OPTIONS, POST)
 //	413    body_too_large          body over 4 KiB
 //	415    unsupported_media_type  a body whose Content-Type is not JSON, text/plain or none, or has a charset other than UTF-8
@@ -31,7 +31,7 @@
 //	500    internal                a panic while serving
 //	500    misconfigured           the Config is invalid (every request)
 //	502    endpoint_gone           J-Quants answered 404: V1 was retired on 2026-06-01
-//	502    upstream_error          J-Quants' answer is not the contract (other status, 200 without token, cut off, over 64 KiB)
+//	502    upstream_error          J-Quants' answer is not the contract (other status, 101 included, 200 without token, cut off, over 64 KiB, an encoding not asked for)
 //	502    upstream_unreachable    no answer at all (connection refused, reset, DNS …)
 //	504    timeout                 no answer within UpstreamTimeout
 //
@@ -125,9 +125,9 @@ func (p *Core) UpstreamTimeout() time.Duration { return p.c.timeout }
 // Request is what Prepare needs of an incoming request.
 type Request struct {
 	Method string
-	// Target is the request target as received: origin-form "/path?query"
-	// natively (an absolute-form target is refused), or the path and query
-	// of the URL workerd hands the Worker.
+	// Target is the request target as received natively (raw: dot
+	// segments, fragment and absolute form included), or the path and query
+	// of the URL workerd hands the Worker; resolveTarget makes them alike.
 	Target string
 	// Scheme ("http" or "https") and Host ("host[:port]") are the proxy's
 	// own origin, to allow pages served from it.
