@@ -94,11 +94,15 @@ fuzz:
 	  ./auth:FuzzDecodeAnswer \
 	  ./auth:FuzzCredentials \
 	  ./auth:FuzzRefreshRequest \
+	  ./auth:FuzzAPIKey \
+	  ./auth:FuzzCheckQuery \
+	  ./auth:FuzzReadPage \
 	  ./proxy:FuzzBody \
 	  ./proxy:FuzzQuery \
 	  ./proxy:FuzzContentType \
 	  ./internal/flatjson:FuzzParseObject \
 	  ./internal/flatjson:FuzzAppendString \
+	  ./internal/flatjson:FuzzElements \
 	; do \
 	  pkg=$${target%%:*}; name=$${target#*:}; \
 	  echo "fuzz: $$name in $$pkg for $(or $(FUZZTIME),60s)"; \
