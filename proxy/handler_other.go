@@ -63,10 +63,16 @@ func newHandler(core *Core, upstream auth.Transport, log io.Writer) *Handler {
 	}
 	// One client for both: an authhttp.Transport's, with its settings;
 	// otherwise one that follows no redirect (it would carry x-api-key
-	// along) and reuses no connection.
+	// along) and reuses no connection (a late extra answer on a kept-alive
+	// one would reach the next caller), which an authhttp.Transport without
+	// a client of its own gets too, instead of http.DefaultClient's pool.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: http.ProxyFromEnvironment}}
-	if t, ok := upstream.(authhttp.Transport); ok && t.Client != nil {
-		client = t.Client
+	if t, ok := upstream.(authhttp.Transport); ok {
+		if t.Client != nil {
+			client = t.Client
+		} else {
+			upstream = authhttp.Transport{Client: client}
+		}
 	}
 	if client.CheckRedirect == nil {
 		c := *client

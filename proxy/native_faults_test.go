@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -63,4 +64,30 @@ func TestV2Refused(t *testing.T) {
 	assert.Equal(t, 502, w.Code, w.Body.String())
 	assert.Contains(t, w.Body.String(), CodeUpstreamUnreachable)
 	assert.Contains(t, log.String(), `detail="connection refused"`)
+}
+
+// TestNoConnectionReused: with an authhttp.Transport of no client of its
+// own, as with main's, every login gets a connection of its own, so an
+// extra answer an upstream sends late on one reaches nobody.
+func TestNoConnectionReused(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, `{"refreshToken":"tok"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	h, err := New(Config{BaseURL: srv.URL, Log: io.Discard}, authhttp.Transport{})
+	require.NoError(t, err)
+	for range 3 {
+		r := httptest.NewRequest(http.MethodPost, "/v1/token/auth_user", strings.NewReader(`{"mailaddress":"a@example.com","password":"pw"}`))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		require.Equal(t, 200, w.Code, w.Body.String())
+	}
+	assert.Equal(t, int32(3), conns.Load())
 }
