@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +37,11 @@ import (
 )
 
 func main() {
+	// net/http's transport logs through the log package, quoting what the
+	// upstream sent ("Unsolicited response received on idle HTTP channel
+	// starting with …", which can hold a token): nothing of it reaches
+	// stderr. The proxy's own lines do not use the log package.
+	log.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
@@ -126,6 +132,10 @@ func newServer(getenv func(string) string) (*http.Server, *proxy.Handler, string
 		WriteTimeout:      h.UpstreamTimeout() + 30*time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,
+		// The server's own complaints (a bad TLS handshake, a broken
+		// connection) can quote a caller's bytes; the proxy logs each
+		// request itself.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	return srv, h, net.JoinHostPort(host, port), nil
 }

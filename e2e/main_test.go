@@ -77,6 +77,7 @@ func run(m *testing.M) int {
 	}
 	defer native.Close()
 	code := m.Run()
+	closeQuirks()
 	// No password, no API key, and no token outside its own answer, in any
 	// answer or log.
 	if scanSecrets(os.Stdout, map[string]string{"shared worker": worker.Log(), "native": native.Log()}) > 0 && code == 0 {

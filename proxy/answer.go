@@ -20,7 +20,7 @@ type answer struct {
 
 // newAnswer starts the answer to r with the headers every answer carries.
 func newAnswer(r *Request) *answer {
-	path, _ := splitTarget(r.Target)
+	path, _ := resolveTarget(r.Target)
 	origin, _ := r.origin()
 	a := &answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
 	a.set("Cache-Control", "no-store")
