@@ -40,6 +40,20 @@ func (a *answer) set(name, v string) {
 	a.header = append(a.header, [2]string{name, v})
 }
 
+// allowMethod lets want through (done false); a plain OPTIONS gets 204 and any
+// other method 405, each with Allow: allow.
+func (a *answer) allowMethod(m, want, allow, refusal string) (ans Answer, done bool) {
+	switch m {
+	case want:
+		return Answer{}, false
+	case "OPTIONS":
+		a.set("Allow", allow)
+		return a.done(204, nil), true
+	}
+	a.set("Allow", allow)
+	return a.fail(405, CodeMethodNotAllowed, refusal, ""), true
+}
+
 func (a *answer) done(status int, body []byte) Answer {
 	return Answer{Status: status, Header: a.header, Body: body, Log: a.logLine(status, "")}
 }

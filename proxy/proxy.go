@@ -297,21 +297,10 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	if isV2 {
 		return p.prepareV2(r, a, v2, query, origin, hasOrigin)
 	}
-	switch r.Method {
-	case "POST":
-	case "OPTIONS":
-		a.set("Allow", Allow)
-		return a.done(204, nil), nil
-	default:
-		a.set("Allow", Allow)
-		return a.fail(405, CodeMethodNotAllowed, "method not allowed: use POST", ""), nil
+	if ans, done := a.allowMethod(r.Method, "POST", Allow, "method not allowed: use POST"); done {
+		return ans, nil
 	}
-	allowOrigin := ""
-	if hasOrigin {
-		allowOrigin = origin
-		a.set("Access-Control-Allow-Origin", origin)
-		a.set("Access-Control-Expose-Headers", "Retry-After")
-	}
+	allowOrigin := a.cors(origin, hasOrigin)
 	// A Content-Type describes a body; with none (J-Quants' auth_refresh
 	// shape, as curl -d '' sends it) there is nothing to refuse.
 	hasBody := len(r.Body) > 0 || r.TooLarge
@@ -397,10 +386,7 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	a.set("Cache-Control", "no-store")
 	a.set("X-Content-Type-Options", "nosniff")
 	a.set("Vary", "Origin")
-	if st.Origin != "" {
-		a.set("Access-Control-Allow-Origin", st.Origin)
-		a.set("Access-Control-Expose-Headers", "Retry-After")
-	}
+	a.cors(st.Origin, st.Origin != "")
 	if st.V2Path != "" {
 		return p.finishV2(a, st, up)
 	}

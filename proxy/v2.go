@@ -20,21 +20,10 @@ var passedUpstreamHeaders = [...]string{"Content-Type", "Content-Encoding", "Con
 // Origin and preflight checks: method (405), key (403 as J-Quants, or 400),
 // query (400), then the call, asking the API limiter first.
 func (p *Core) prepareV2(r *Request, a *answer, ep auth.V2Endpoint, query, origin string, hasOrigin bool) (Answer, *Call) {
-	switch r.Method {
-	case "GET":
-	case "OPTIONS":
-		a.set("Allow", AllowV2)
-		return a.done(204, nil), nil
-	default:
-		a.set("Allow", AllowV2)
-		return a.fail(405, CodeMethodNotAllowed, "method not allowed: the V2 API takes GET", ""), nil
+	if ans, done := a.allowMethod(r.Method, "GET", AllowV2, "method not allowed: the V2 API takes GET"); done {
+		return ans, nil
 	}
-	allowOrigin := ""
-	if hasOrigin {
-		allowOrigin = origin
-		a.set("Access-Control-Allow-Origin", origin)
-		a.set("Access-Control-Expose-Headers", "Retry-After")
-	}
+	allowOrigin := a.cors(origin, hasOrigin)
 	key, hasKey := r.Header.Get(auth.HeaderAPIKey), r.Header.Has(auth.HeaderAPIKey)
 	if key = strings.TrimSpace(key); !hasKey || key == "" {
 		// J-Quants' own answer, without asking it.
