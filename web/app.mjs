@@ -540,6 +540,14 @@ function onPageHide() {
 }
 
 async function start() {
+  // Start loading the module first, so the first click does not wait for it.
+  load().then(
+    (jq) => {
+      state.canRefresh = typeof jq.authRefresh === "function";
+      render();
+    },
+    () => {},
+  );
   render();
   form.addEventListener("submit", onSubmit);
   api.addEventListener("input", renderNotice);
@@ -550,14 +558,6 @@ async function start() {
   reveal.addEventListener("click", onReveal);
   for (const b of document.querySelectorAll("button[data-lang]")) b.addEventListener("click", onLanguage);
   addEventListener("pagehide", onPageHide);
-  // Start loading the module now, so the first click does not wait for it.
-  load().then(
-    (jq) => {
-      state.canRefresh = typeof jq.authRefresh === "function";
-      render();
-    },
-    () => {},
-  );
   // The button stays disabled until the page knows where a login goes.
   const proxy = await loadConfig();
   if (proxy) {

@@ -39,6 +39,10 @@ export function load(options = {}) {
 async function start({ wasmURL, wasmExecURL } = {}) {
   wasmURL = new URL(wasmURL ?? "./jquants-auth.wasm", import.meta.url);
   wasmExecURL = new URL(wasmExecURL ?? "./wasm_exec.js", import.meta.url);
+  // The module downloads and compiles while wasm_exec.js loads: neither
+  // waits for the other (index.html preloads both).
+  const compiling = compile(wasmURL);
+  compiling.catch(() => {}); // awaited below; a failed import must not leave it unhandled
   if (typeof globalThis.Go !== "function") {
     // A classic script that only defines globals (globalThis.Go); importing
     // it as a module runs it the same way, within script-src 'self', and
@@ -46,7 +50,7 @@ async function start({ wasmURL, wasmExecURL } = {}) {
     await import(/* webpackIgnore: true */ /* @vite-ignore */ wasmExecURL.href);
   }
   const go = new globalThis.Go();
-  const instance = await instantiate(wasmURL, go.importObject);
+  const instance = await WebAssembly.instantiate(await compiling, go.importObject);
   // run() executes Go's main up to its select{}, which registers the global
   // synchronously; its promise settles only if the program ends.
   go.run(instance).catch(() => {});
@@ -76,23 +80,27 @@ async function start({ wasmURL, wasmExecURL } = {}) {
   });
 }
 
-async function instantiate(url, imports) {
+// compile fetches and compiles the module, streaming: compiling starts with
+// the first bytes.
+async function compile(url) {
   if (url.protocol === "file:") {
     // Node: its fetch refuses file: URLs. Browsers never get here, so they
     // never load node:fs.
     const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
-    return (await WebAssembly.instantiate(await readFile(url), imports)).instance;
+    return WebAssembly.compile(await readFile(url));
   }
+  // The same mode and credentials as index.html's <link rel="preload"
+  // as="fetch" crossorigin>, so that this fetch takes the preloaded answer.
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) {
     throw new Error(`jquants-auth: cannot load ${url.pathname}: HTTP ${response.status}`);
   }
   const type = response.headers.get("Content-Type") ?? "";
-  if (typeof WebAssembly.instantiateStreaming === "function" && /^application\/wasm\b/i.test(type)) {
-    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  if (typeof WebAssembly.compileStreaming === "function" && /^application\/wasm\b/i.test(type)) {
+    return WebAssembly.compileStreaming(response);
   }
   // A server that sends another MIME type: compile from the bytes.
-  return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 // exchange is one call: Go's begin, then fetch and Go's decide until Go says
