@@ -9,13 +9,13 @@
 // Go's wasm_exec.js beside it) decides; this file does the I/O. Go checks
 // the input and builds each request (begin), then says what every outcome
 // means (decide): a token, an error, or "wait this long and send it again".
-// Here we fetch, read the answer, and wait. The boundary is described in
-// wasm/main.go; the contract for callers is in jquants-auth.d.mts.
+// Here we fetch, read the answer, and wait. The boundary (callGo here) is
+// described in wasm/main.go; the contract for callers is in
+// jquants-auth.d.mts.
 //
 // baseURL must be a CORS proxy (the project's Worker): J-Quants itself sends
 // no CORS headers, and authRefresh sends the proxy's {"refreshtoken"} body.
 
-const GLOBAL = "__jquantsAuth";
 const MAX_ANSWER_BYTES = 64 << 10; // auth.MaxAnswerBytes
 const DEFAULT_TIMEOUT_MS = 10000;
 const MAX_TIMEOUT_MS = 600000;
@@ -51,25 +51,17 @@ async function start({ wasmURL, wasmExecURL } = {}) {
   }
   const go = new globalThis.Go();
   const instance = await WebAssembly.instantiate(await compiling, go.importObject);
-  // run() executes Go's main up to its select{}, which registers the global
-  // synchronously; its promise settles only if the program ends.
+  // run() executes Go's main until it blocks, which keeps the exports
+  // callable; its promise settles only if the program ends.
   go.run(instance).catch(() => {});
-  const api = globalThis[GLOBAL];
-  delete globalThis[GLOBAL];
-  if (go.exited || typeof api?.begin !== "function" || typeof api?.decide !== "function") {
+  const { exports } = instance;
+  if (go.exited || typeof exports.buffer !== "function" || typeof exports.call !== "function") {
     throw new Error("jquants-auth: the WebAssembly module did not start");
   }
-  // Go recovers its own panics; this is for a Go program that has ended
-  // (out of memory), whose functions throw.
-  const guarded = (f) => (...args) => {
-    if (go.exited) throw stopped();
-    try {
-      return f(...args);
-    } catch {
-      throw stopped();
-    }
+  const core = {
+    begin: (...args) => callGo(go, exports, "begin", args),
+    decide: (...args) => callGo(go, exports, "decide", args),
   };
-  const core = { begin: guarded(api.begin), decide: guarded(api.decide) };
   return Object.freeze({
     authUser(mailaddress, password, options) {
       return exchange(core, "auth_user", [mailaddress, password], options, "refreshToken");
@@ -78,6 +70,58 @@ async function start({ wasmURL, wasmExecURL } = {}) {
       return exchange(core, "auth_refresh", [refreshToken], options, "idToken");
     },
   });
+}
+
+const utf8 = new TextEncoder();
+const fromUTF8 = new TextDecoder();
+
+// callGo calls the Go function name with args and returns its result: the
+// call's bytes go into Go's buffer (exports.buffer), exports.call runs it
+// and leaves the result there as JSON text. Go recovers its own panics; a
+// throw here means the Go program has ended (out of memory).
+function callGo(go, exports, name, args) {
+  if (go.exited) throw stopped();
+  const input = encodeCall(name, args);
+  let result;
+  try {
+    // A fresh view for each use: memory grows, and growing detaches views.
+    new Uint8Array(exports.mem.buffer, exports.buffer(input.length) >>> 0, input.length).set(input);
+    const n = exports.call(input.length);
+    result = fromUTF8.decode(new Uint8Array(exports.mem.buffer, exports.buffer(n) >>> 0, n));
+  } catch {
+    throw stopped();
+  }
+  return JSON.parse(result);
+}
+
+// The tags of a call's values (wasm/main.go): undefined or null, string,
+// number, Uint8Array, anything else.
+const [NONE, STRING, NUMBER, BYTES, OTHER] = [0, 1, 2, 3, 4];
+
+// encodeCall is name, then each argument: a tag byte, a 4-byte
+// little-endian length, the bytes.
+function encodeCall(name, args) {
+  const values = [name, ...args].map((v) => {
+    if (v === undefined || v === null) return [NONE, new Uint8Array(0)];
+    if (typeof v === "string") return [STRING, utf8.encode(v)];
+    if (typeof v === "number") {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v, true);
+      return [NUMBER, b];
+    }
+    if (v instanceof Uint8Array) return [BYTES, v];
+    return [OTHER, new Uint8Array(0)];
+  });
+  const out = new Uint8Array(values.reduce((n, [, b]) => n + 5 + b.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const [tag, b] of values) {
+    out[at] = tag;
+    view.setUint32(at + 1, b.length, true);
+    out.set(b, at + 5);
+    at += 5 + b.length;
+  }
+  return out;
 }
 
 // compile fetches and compiles the module, streaming: compiling starts with
