@@ -227,8 +227,8 @@ func run() int {
 	t.row("Worker upload (wrangler deploy --dry-run), total", fmt.Sprintf("%.2f KiB", total), "", "")
 	t.check("Worker upload, gzip", fmt.Sprintf("%.2f KiB", upGzip), fmt.Sprintf("≤ %d KiB", budgetUploadGzip), upGzip <= budgetUploadGzip)
 
-	header := fmt.Sprintf("jquants-auth benchmark  %s\nmachine: %d CPUs (%s), %s, node %s (CPU, start-up), wrangler %s, %s, %s, load client: Go net/http keep-alive; bench took %s",
-		time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), runtime.NumCPU(), cpuModel(), runtime.Version(), cpu.Node,
+	header := fmt.Sprintf("jquants-auth benchmark  %s\nmachine: %d CPUs (%s), load average %s, %s, node %s (CPU, start-up), wrangler %s, %s, %s, load client: Go net/http keep-alive; bench took %s",
+		time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), runtime.NumCPU(), cpuModel(), loadAverage(), runtime.Version(), cpu.Node,
 		wranglerVersion(ctx), workerdVersion(ctx), chromeVersion(ctx), time.Since(start).Round(time.Second))
 	t.print(os.Stdout, header)
 	if t.failed > 0 {
@@ -252,8 +252,8 @@ func runPageOnly(ctx context.Context, t *table, start time.Time) int {
 	if err := measurePage(ctx, t, dev.URL, fake.URL); err != nil {
 		return fatal(err)
 	}
-	t.print(os.Stdout, fmt.Sprintf("jquants-auth benchmark (page only)  %s\nmachine: %d CPUs (%s), %s, %s; bench took %s",
-		time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), runtime.NumCPU(), cpuModel(), runtime.Version(), chromeVersion(ctx), time.Since(start).Round(time.Second)))
+	t.print(os.Stdout, fmt.Sprintf("jquants-auth benchmark (page only)  %s\nmachine: %d CPUs (%s), load average %s, %s, %s; bench took %s",
+		time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), runtime.NumCPU(), cpuModel(), loadAverage(), runtime.Version(), chromeVersion(ctx), time.Since(start).Round(time.Second)))
 	if t.failed > 0 {
 		fmt.Fprintf(os.Stderr, "bench: %d budget(s) FAIL\n", t.failed)
 		return 1
@@ -530,6 +530,16 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures: on a shared
+// machine, what the timings above were competing with.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 func wranglerVersion(ctx context.Context) string {
