@@ -240,8 +240,10 @@ func findChrome() (string, error) {
 
 // native is the native server (`go run .`), built and started here.
 type native struct {
-	URL string
-	cmd *exec.Cmd
+	URL  string
+	cmd  *exec.Cmd
+	dir  string        // its binary's folder
+	done chan struct{} // closed when it has exited
 }
 
 var listening = regexp.MustCompile(`proxy listening on (http://\S+),`)
@@ -249,6 +251,9 @@ var listening = regexp.MustCompile(`proxy listening on (http://\S+),`)
 // startNative builds the repository's main package and runs it on a free
 // loopback port, serving web/, its upstream the fake at fakeURL.
 func startNative(ctx context.Context, fakeURL string) (*native, error) {
+	if _, err := os.Stat(filepath.Join("web", "jquants-auth.wasm")); err != nil {
+		return nil, fmt.Errorf("no page to serve (run `make web`): %w", err)
+	}
 	dir, err := os.MkdirTemp("", "bench-native-")
 	if err != nil {
 		return nil, err
@@ -261,15 +266,18 @@ func startNative(ctx context.Context, fakeURL string) (*native, error) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT=0", "HOST=127.0.0.1", "WEB_DIR=web", "LOGIN_RATE_LIMIT=off",
 		"JQUANTS_API_BASE_URL="+fakeURL)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
+	stderr, w := io.Pipe()
+	cmd.Stderr = w
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	go func() { cmd.Wait(); os.RemoveAll(dir) }()
+	n := &native{cmd: cmd, dir: dir, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		w.Close()
+		close(n.done)
+	}()
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -281,18 +289,23 @@ func startNative(ctx context.Context, fakeURL string) (*native, error) {
 				}
 			}
 		}
-		io.Copy(io.Discard, stderr)
+		io.Copy(io.Discard, stderr) // a line too long for the scanner: read on, or the server blocks
 	}()
 	select {
-	case u := <-found:
-		return &native{URL: u, cmd: cmd}, nil
+	case n.URL = <-found:
+		return n, nil
 	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
+		n.Close()
 		return nil, errors.New("go run .: not listening within 30 s")
 	}
 }
 
-func (n *native) Close() { n.cmd.Process.Kill() }
+// Close stops the server and removes its binary.
+func (n *native) Close() {
+	n.cmd.Process.Kill()
+	<-n.done
+	os.RemoveAll(n.dir)
+}
 
 // coldRun is every sample of one server under one throttle.
 type coldRun struct {
