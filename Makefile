@@ -15,7 +15,8 @@ all: build
 
 build: web worker
 
-# web: the browser module (auth compiled to WASM) and wasm_exec.js into web/.
+# web: the browser module (auth compiled to WASM) and wasm_exec.js into web/,
+# and the brotli and gzip copies of web/'s files that `go run .` serves.
 web:
 	bash scripts/build-web.sh
 
@@ -127,4 +128,4 @@ dev: node_modules
 	npx wrangler dev
 
 clean:
-	rm -rf build web/*.wasm web/wasm_exec.js .wrangler coverage.out
+	rm -rf build web/*.wasm web/wasm_exec.js web/*.br web/*.gz .wrangler coverage.out

@@ -2,8 +2,10 @@
 
 // The native build: the proxy core (package proxy) behind its net/http edge,
 // and the page in web/ when it has been built (`make web`), on the same paths
-// as `wrangler dev`: /v1/* goes to the proxy, anything else to web/ with the
-// headers of web/_headers, falling through to the proxy when no file matches.
+// as `wrangler dev`: /v1/* and /v2/* go to the proxy, anything else to web/ as
+// Workers assets serve it (internal/webassets: web/_headers, ETag and 304,
+// the brotli or gzip copy `make web` made), falling through to the proxy
+// when no file matches.
 // The js/wasm build (main.go) runs the same core inside the Cloudflare Worker.
 //
 // Environment: the Worker's variables JQUANTS_API_BASE_URL, ALLOWED_ORIGINS,

@@ -131,13 +131,7 @@ func (s *pageSite) wrap(h http.Handler, rules []webassets.Rule) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		for _, rule := range rules {
-			if rule.Matches(r.URL.Path) {
-				for k, vs := range rule.Header {
-					w.Header()[k] = append(w.Header()[k], vs...)
-				}
-			}
-		}
+		webassets.Apply(rules, r.URL.Path, w.Header())
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(cfg.status)
 		io.WriteString(w, cfg.body)

@@ -366,6 +366,18 @@ test("a 500 is tried again after a short backoff", async () => {
   assert.deepEqual(progress.map((p) => p.reason), ["retry", "page"]);
 });
 
+test("a query's numbers are sent as String writes them, in the order given", async () => {
+  const jq = await load();
+  const key = await newKey("premium");
+  const date = freeWindow().to;
+  const res = await jq.get(key, "/equities/master", { code: 86970, date }, { baseURL: fake, plan: "premium", ...clock });
+  assert.equal(res.data[0].Code, "86970");
+  assert.deepEqual(
+    (await recorded()).map((r) => r.query),
+    [`code=86970&date=${date}`],
+  );
+});
+
 test("210: an empty page", async () => {
   const jq = await load();
   const key = await newKey("standard");
@@ -467,6 +479,10 @@ test("invalid input is refused before any request", async () => {
     [() => jq.get(key, "/equities/master", { pagination_key: "x" }, { baseURL }), /pagination_key/],
     [() => jq.get(key, "/equities/master", ["code"], { baseURL }), /plain object/],
     [() => jq.get(key, "/equities/master", { code: null }, { baseURL }), /strings or numbers/],
+    [() => jq.get(key, "/equities/master", { code: undefined }, { baseURL }), /strings or numbers/],
+    [() => jq.get(key, "/equities/master", { code: { value: "86970" } }, { baseURL }), /strings or numbers/],
+    [() => jq.get(key, "/equities/master", { code: ["86970"] }, { baseURL }), /strings or numbers/],
+    [() => jq.get(key, "/equities/master", "code=86970", { baseURL }), /plain object/],
     [() => jq.get(key, "/equities/master", {}, { baseURL, plan: "gold" }), /plan/],
     [() => jq.get(key, "/equities/master", {}, { baseURL: "not a url" }), /baseURL/],
     [() => jq.get(key, "/equities/master", {}, { baseURL, timeoutMs: 0 }), /timeoutMs/],

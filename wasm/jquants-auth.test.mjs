@@ -146,7 +146,7 @@ test("load in Node reads file: URLs from disk, and a failed load is forgotten", 
   const jq = await a;
   assert.deepEqual(Object.keys(jq), ["authUser", "authRefresh", "checkKey", "get", "pages"]);
   assert.ok(Object.isFrozen(jq));
-  assert.equal(globalThis.__jquantsAuth, undefined, "the Go global is taken off globalThis");
+  assert.equal(globalThis.__jquantsAuth, undefined, "the module leaves no global behind");
 });
 
 test("authUser against the fake J-Quants: a refresh token valid 7 days", async () => {
@@ -261,6 +261,10 @@ frontTest("invalid input is rejected before any request", async () => {
     [() => jq.authUser("no-at-sign", password, { baseURL }), /exactly one @/],
     [() => jq.authUser(mail, "", { baseURL }), "The password is required."],
     [() => jq.authUser(mail, 42, { baseURL }), /must be strings/],
+    [() => jq.authUser({}, password, { baseURL }), /must be strings/],
+    [() => jq.authUser(mail, new TextEncoder().encode(password), { baseURL }), /must be strings/],
+    [() => jq.authUser("dëmo-ünïcode🔑", password, { baseURL }), /exactly one @/],
+    [() => jq.authUser(mail, password, { baseURL: 8787 }), "The baseURL must be a string."],
     [() => jq.authUser(mail, password, { baseURL: "not a url" }), /baseURL/],
     [() => jq.authUser(mail, password, { baseURL, timeoutMs: -1 }), /timeoutMs/],
     [() => jq.authUser(mail, password, { baseURL, timeoutMs: "100" }), /timeoutMs/],

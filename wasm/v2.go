@@ -14,8 +14,9 @@
 // kind is "check" (the key check: GET /v2/equities/master?code=86970; path
 // and query are ignored) or "get". path is as J-Quants documents it
 // ("/equities/bars/daily"); query undefined, null or a plain object of
-// string, number or boolean values; plan "free" (also for undefined, null or
-// ""), "light", "standard" or "premium", in any case.
+// string values (jquants-auth.mjs writes numbers and booleans as String
+// does: Go would format them otherwise); plan "free" (also for undefined,
+// null or ""), "light", "standard" or "premium", in any case.
 //
 //	fetchNext(handle, nowMs)
 //	  → { url: string, apiKey: string }  send it now (x-api-key: apiKey)
@@ -29,17 +30,17 @@
 // header or null; for a 200, paginationKey is the page's pagination_key (a
 // string, or null when absent), malformed is true when JSON.parse failed or
 // the page is not an object with a data array or its pagination_key is not
-// a string, and firstRow is data[0] (null for none); for an error answer,
-// message and code are its members (strings, or null). fault is "" for an
-// answer, else "network", "timeout", "canceled" or "too_large" (a body over
-// auth.MaxPageBytes). page: hand the page's rows on (a 210 is an empty
+// a string, and firstRow is data[0] (null for none; Go looks only for its
+// Code, a string); for an error answer, message and code are its members
+// (strings, or null). fault is "" for an answer, else "network",
+// "timeout", "canceled" or "too_large" (a body over auth.MaxPageBytes). page: hand the page's rows on (a 210 is an empty
 // page); for a "check", data[0] is then the listing (J-Quants' fields:
 // Date, Code, CoName, CoNameEn, …, Mkt, MktNm). error with done false is a
 // failure that earned a retry after waitMs (a 429: at least 60 s), except
 // in a "check": its 429 is the error at once, with retryAfter, and the
 // plan's pace holds every later request until then.
 //
-//	fetchEnd(handle)  drops the fetch (after an abort, or a JS failure)
+//	fetchEnd(handle) → {}   drops the fetch (after an abort, or a JS failure)
 //
 // ErrorObject (see main.go) adds, for code "outside_plan_dates", from and
 // to: the plan's window ("2024-03-21"; to is null when it has no end).
@@ -48,7 +49,6 @@ package main
 import (
 	"context"
 	"errors"
-	"syscall/js"
 	"time"
 
 	"github.com/jquants-auth/jquants-auth/auth"
@@ -69,8 +69,6 @@ var (
 	// pacers are the plans' paces, made on first use and kept: J-Quants
 	// counts requests per key, and a page has one key at a time.
 	pacers [auth.PlanPremium + 1]*auth.Pacer
-
-	jsArray = js.Global().Get("Array")
 )
 
 func pacerFor(p auth.Plan) *auth.Pacer {
@@ -80,9 +78,9 @@ func pacerFor(p auth.Plan) *auth.Pacer {
 	return pacers[p]
 }
 
-func fetchBegin(args []js.Value) js.Value {
+func fetchBegin(args []value) []byte {
 	check := false
-	switch k := arg(args, 0).String(); k {
+	switch k := arg(args, 0).str(); k {
 	case "check":
 		check = true
 	case "get":
@@ -90,10 +88,10 @@ func fetchBegin(args []js.Value) js.Value {
 		panic("unknown kind")
 	}
 	k := arg(args, 1)
-	if k.Type() != js.TypeString {
+	if k.tag != tagString {
 		return inputError("The API key must be a string.")
 	}
-	key, err := auth.NewAPIKey(k.String())
+	key, err := auth.NewAPIKey(k.str())
 	if err != nil {
 		return inputError(inputMessage(err))
 	}
@@ -104,20 +102,20 @@ func fetchBegin(args []js.Value) js.Value {
 	path, query := auth.KeyCheckPath, auth.KeyCheckQuery
 	if !check {
 		p := arg(args, 3)
-		if p.Type() != js.TypeString {
+		if p.tag != tagString {
 			return inputError("The path must be a string, as J-Quants documents it: \"/equities/bars/daily\".")
 		}
-		path = p.String()
+		path = p.str()
 		if query, msg = queryOf(arg(args, 4)); msg != "" {
 			return inputError(msg)
 		}
 	}
 	plan := auth.PlanFree
-	switch p := arg(args, 5); p.Type() {
-	case js.TypeUndefined, js.TypeNull:
-	case js.TypeString:
+	switch p := arg(args, 5); p.tag {
+	case tagNone:
+	case tagString:
 		var ok bool
-		if plan, ok = auth.ParsePlan(p.String()); !ok && p.String() != "" {
+		if plan, ok = auth.ParsePlan(p.str()); !ok && p.str() != "" {
 			return inputError("The plan must be \"free\", \"light\", \"standard\" or \"premium\".")
 		}
 	default:
@@ -129,41 +127,33 @@ func fetchBegin(args []js.Value) js.Value {
 	}
 	lastHandle++
 	fetches = append(fetches, &v2Fetch{handle: lastHandle, f: f, check: check})
-	o := jsObject.New()
-	o.Set("handle", lastHandle)
-	return o
+	return (&object{}).num("handle", int64(lastHandle)).end()
 }
 
 // queryOf encodes a plain object's entries as a query (see auth.Query), or
 // says what is wrong with it.
-func queryOf(q js.Value) (query, msg string) {
-	switch {
-	case q.Type() == js.TypeUndefined || q.Type() == js.TypeNull:
+func queryOf(q value) (query, msg string) {
+	switch q.tag {
+	case tagNone:
 		return "", ""
-	case q.Type() != js.TypeObject || jsArray.Call("isArray", q).Bool():
+	case tagObject:
+	default:
 		return "", "The query must be a plain object, such as { code: \"86970\" }."
 	}
-	entries := jsObject.Call("entries", q)
-	kv := make([]string, 0, 2*entries.Length())
-	for i := 0; i < entries.Length(); i++ {
-		name, v := entries.Index(i).Index(0).String(), entries.Index(i).Index(1)
-		var value string
-		switch v.Type() {
-		case js.TypeString:
-			value = v.String()
-		case js.TypeNumber, js.TypeBoolean:
-			value = js.Global().Call("String", v).String()
-		default:
+	entries := q.entries()
+	kv := make([]string, 0, len(entries))
+	for i := 0; i+1 < len(entries); i += 2 {
+		if entries[i+1].tag != tagString {
 			return "", "The query's values must be strings or numbers."
 		}
-		kv = append(kv, name, value)
+		kv = append(kv, entries[i].str(), entries[i+1].str())
 	}
 	return auth.Query(kv...), ""
 }
 
 // fetchOf is the fetch a handle names; nil once it ended.
-func fetchOf(handle js.Value) *v2Fetch {
-	h := handle.Int()
+func fetchOf(handle value) *v2Fetch {
+	h := handle.int()
 	for _, vf := range fetches {
 		if vf.handle == h {
 			return vf
@@ -173,8 +163,8 @@ func fetchOf(handle js.Value) *v2Fetch {
 }
 
 // end forgets the fetch a handle names, the key with it.
-func end(handle js.Value) {
-	h := handle.Int()
+func end(handle value) {
+	h := handle.int()
 	for i, vf := range fetches {
 		if vf.handle == h {
 			last := len(fetches) - 1
@@ -185,56 +175,50 @@ func end(handle js.Value) {
 	}
 }
 
-func fetchNext(args []js.Value) js.Value {
+func fetchNext(args []value) []byte {
 	vf := fetchOf(arg(args, 0))
-	o := jsObject.New()
+	o := &object{}
 	if vf == nil {
-		o.Set("done", true)
-		return o
+		return o.bool("done", true).end()
 	}
 	req, wait, ok := vf.f.Next(timeOf(arg(args, 1)))
 	switch {
 	case !ok:
-		o.Set("done", true)
+		o.bool("done", true)
 	case wait > 0:
-		o.Set("waitMs", ceilMs(wait))
+		o.num("waitMs", ceilMs(wait))
 	default:
-		o.Set("url", req.URL)
-		o.Set("apiKey", req.Key.Value())
+		o.str("url", req.URL).str("apiKey", req.Key.Value())
 	}
-	return o
+	return o.end()
 }
 
-func fetchReceive(args []js.Value) js.Value {
+func fetchReceive(args []value) []byte {
 	vf := fetchOf(arg(args, 0))
 	if vf == nil {
 		panic("no fetch with this handle")
 	}
-	pa := auth.PageAnswer{Status: arg(args, 1).Int()}
-	if v := arg(args, 2); v.Type() == js.TypeString {
-		pa.RetryAfter = v.String()
+	pa := auth.PageAnswer{Status: arg(args, 1).int()}
+	if v := arg(args, 2); v.tag == tagString {
+		pa.RetryAfter = v.str()
 	}
-	if v := arg(args, 3); v.Type() == js.TypeString {
-		pa.PaginationKey = v.String()
+	if v := arg(args, 3); v.tag == tagString {
+		pa.PaginationKey = v.str()
 	}
-	if v := arg(args, 4); v.Type() == js.TypeString {
-		pa.Message = v.String()
+	if v := arg(args, 4); v.tag == tagString {
+		pa.Message = v.str()
 	}
 	code := ""
-	if v := arg(args, 5); v.Type() == js.TypeString && isProxyCode(v.String()) {
-		code = v.String()
+	if v := arg(args, 5); v.tag == tagString && isProxyCode(v.str()) {
+		code = v.str()
 	}
-	pa.Malformed = arg(args, 6).Truthy()
-	fault := arg(args, 7).String()
+	pa.Malformed = arg(args, 6).isTrue()
+	fault := arg(args, 7).str()
 	now := timeOf(arg(args, 8))
-	o := jsObject.New()
-	o.Set("page", false)
-	o.Set("done", true)
-	o.Set("waitMs", 0)
 	if fault == "too_large" {
 		end(arg(args, 0))
-		o.Set("error", errorObject(pa.Status, auth.CodeUpstreamError, sentence(auth.ErrPageTooLarge.Error()), 0).Get("error"))
-		return o
+		e := errorMembers(pa.Status, auth.CodeUpstreamError, sentence(auth.ErrPageTooLarge.Error()), 0)
+		return (&object{}).bool("page", false).bool("done", true).num("waitMs", 0).raw("error", e.end()).end()
 	}
 	step := vf.f.Receive(pa, faultError(fault), now)
 	var e *auth.Error
@@ -249,13 +233,11 @@ func fetchReceive(args []js.Value) js.Value {
 	if step.Done {
 		end(arg(args, 0))
 	}
-	o.Set("page", step.Page)
-	o.Set("done", step.Done)
-	o.Set("waitMs", ceilMs(step.Wait))
+	o := (&object{}).bool("page", step.Page).bool("done", step.Done).num("waitMs", ceilMs(step.Wait))
 	if step.Err != nil {
-		o.Set("error", v2Error(step.Err, code).Get("error"))
+		o.raw("error", v2Error(step.Err, code).end())
 	}
-	return o
+	return o.end()
 }
 
 // errNoListing ends a key check whose page holds no listing.
@@ -263,17 +245,23 @@ var errNoListing = errors.New("the key check's page has no listing")
 
 // isListing reports whether row is an object with a Code, as an
 // equities/master row has.
-func isListing(row js.Value) bool {
-	if row.Type() != js.TypeObject {
+func isListing(row value) bool {
+	if row.tag != tagObject {
 		return false
 	}
-	c := row.Get("Code")
-	return c.Type() == js.TypeString && c.String() != ""
+	entries := row.entries()
+	for i := 0; i+1 < len(entries); i += 2 {
+		if entries[i].str() == "Code" {
+			c := entries[i+1]
+			return c.tag == tagString && len(c.bytes) > 0
+		}
+	}
+	return false
 }
 
-func fetchEnd(args []js.Value) js.Value {
+func fetchEnd(args []value) []byte {
 	end(arg(args, 0))
-	return js.Undefined()
+	return []byte("{}")
 }
 
 // faultError is the transport's failure that fault names, nil for "".
@@ -291,14 +279,14 @@ func faultError(fault string) error {
 
 // v2Error is the ErrorObject for a V2 failure. code, when the proxy sent
 // one of its own (upstream_unreachable, say), wins over auth's, as for V1.
-func v2Error(err error, code string) js.Value {
+func v2Error(err error, code string) *object {
 	var e *auth.Error
 	switch {
 	case err == errNoListing:
-		return errorObject(200, auth.CodeUpstreamError, sentence(err.Error()), 0)
+		return errorMembers(200, auth.CodeUpstreamError, sentence(err.Error()), 0)
 	case !errors.As(err, &e):
 		c := auth.Code(err)
-		return errorObject(0, c, describeV2(c), 0)
+		return errorMembers(0, c, describeV2(c), 0)
 	}
 	if code == "" {
 		code = auth.Code(err)
@@ -307,13 +295,13 @@ func v2Error(err error, code string) js.Value {
 	if msg == "" {
 		msg = describeV2(code)
 	}
-	o := errorObject(e.StatusCode, code, sentence(msg), e.RetryAfter)
+	o := errorMembers(e.StatusCode, code, sentence(msg), e.RetryAfter)
 	if errors.Is(err, auth.ErrOutsidePlanDates) {
-		o.Get("error").Set("from", e.From)
+		o.str("from", e.From)
 		if e.To == "" {
-			o.Get("error").Set("to", js.Null())
+			o.raw("to", []byte("null"))
 		} else {
-			o.Get("error").Set("to", e.To)
+			o.str("to", e.To)
 		}
 	}
 	return o
@@ -347,6 +335,6 @@ func ceilMs(d time.Duration) int64 {
 }
 
 // timeOf reads epoch milliseconds.
-func timeOf(v js.Value) time.Time {
-	return time.UnixMilli(int64(v.Float()))
+func timeOf(v value) time.Time {
+	return time.UnixMilli(int64(v.num()))
 }

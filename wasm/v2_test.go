@@ -26,7 +26,7 @@ func clockAt() float64 {
 // begin starts a fetch and returns its handle.
 func beginFetch(t *testing.T, kind, path string, query any, plan any) int {
 	t.Helper()
-	v := call("fetchBegin", kind, " "+apiKey+"\n", base, path, query, plan)
+	v := do("fetchBegin", kind, " "+apiKey+"\n", base, path, query, plan)
 	if keys(v) != "handle" {
 		t.Fatalf("fetchBegin = %s", stringify(v))
 	}
@@ -36,7 +36,7 @@ func beginFetch(t *testing.T, kind, path string, query any, plan any) int {
 // next asks for the request to send at now, failing unless there is one.
 func next(t *testing.T, h int, now float64) string {
 	t.Helper()
-	v := call("fetchNext", h, now)
+	v := do("fetchNext", h, now)
 	if keys(v) != "url,apiKey" {
 		t.Fatalf("fetchNext = %s, want { url, apiKey }", stringify(v))
 	}
@@ -52,7 +52,7 @@ func page(h int, key string, now float64) js.Value {
 	if key != "" {
 		pk = key
 	}
-	return call("fetchReceive", h, 200, js.Null(), pk, js.Null(), js.Null(), false, "", now, js.Null())
+	return do("fetchReceive", h, 200, js.Null(), pk, js.Null(), js.Null(), false, "", now, js.Null())
 }
 
 // errorAnswer is an error answer with message (and code, "" for none).
@@ -61,11 +61,8 @@ func errorAnswer(h, status int, retryAfter any, message, code string, now float6
 	if code != "" {
 		c = code
 	}
-	return call("fetchReceive", h, status, retryAfter, js.Null(), message, c, false, "", now, js.Null())
+	return do("fetchReceive", h, status, retryAfter, js.Null(), message, c, false, "", now, js.Null())
 }
-
-// object is a JS object from JSON text, its keys in order.
-func object(text string) js.Value { return js.Global().Get("JSON").Call("parse", text) }
 
 func wantStep(t *testing.T, v js.Value, pageWant, done bool) {
 	t.Helper()
@@ -76,7 +73,7 @@ func wantStep(t *testing.T, v js.Value, pageWant, done bool) {
 
 func TestFetchFollowsPaginationKey(t *testing.T) {
 	now := clockAt()
-	h := beginFetch(t, "get", "/equities/bars/daily", object(`{"code":"86970","from":"2026-06-01","n":3}`), "light")
+	h := beginFetch(t, "get", "/equities/bars/daily", obj{"code", "86970", "from", "2026-06-01", "n", "3"}, "light")
 	if got, want := next(t, h, now), base+"/v2/equities/bars/daily?code=86970&from=2026-06-01&n=3"; got != want {
 		t.Errorf("first url %q, want %q", got, want)
 	}
@@ -85,7 +82,7 @@ func TestFetchFollowsPaginationKey(t *testing.T) {
 		t.Errorf("second url %q, want %q", got, want)
 	}
 	wantStep(t, page(h, "", now), true, true)
-	if v := call("fetchNext", h, now); keys(v) != "done" {
+	if v := do("fetchNext", h, now); keys(v) != "done" {
 		t.Errorf("after the last page, fetchNext = %s", stringify(v))
 	}
 }
@@ -97,10 +94,10 @@ func TestFetchPacesFree(t *testing.T) {
 	for i := range 5 {
 		h := beginFetch(t, "check", "", nil, js.Undefined())
 		next(t, h, now+float64(i*1000))
-		call("fetchEnd", h)
+		do("fetchEnd", h)
 	}
 	h := beginFetch(t, "get", "/markets/calendar", nil, "FREE")
-	v := call("fetchNext", h, now+5000)
+	v := do("fetchNext", h, now+5000)
 	if keys(v) != "waitMs" || v.Get("waitMs").Int() != int(auth.PaceWindow.Milliseconds())-5000 {
 		t.Fatalf("sixth request: fetchNext = %s, want a wait of %d ms", stringify(v), auth.PaceWindow.Milliseconds()-5000)
 	}
@@ -124,16 +121,16 @@ func TestFetch429Waits(t *testing.T) {
 	if e.Get("code").String() != "rate_limited" || e.Get("retryAfter").Int() != 60 {
 		t.Errorf("error %s", stringify(e))
 	}
-	if w := call("fetchNext", h, now+1000).Get("waitMs").Int(); w != 59000 {
+	if w := do("fetchNext", h, now+1000).Get("waitMs").Int(); w != 59000 {
 		t.Errorf("retry waits %d ms, want 59000", w)
 	}
-	other := beginFetch(t, "check", "", nil, "premium")
-	if w := call("fetchNext", other, now+1000).Get("waitMs").Int(); w != 59000 {
+	another := beginFetch(t, "check", "", nil, "premium")
+	if w := do("fetchNext", another, now+1000).Get("waitMs").Int(); w != 59000 {
 		t.Errorf("another fetch on the plan waits %d ms, want 59000", w)
 	}
 	// A key check does not wait a 429 out: it is the answer.
-	next(t, other, now+60000)
-	v = errorAnswer(other, 429, "120", "", "", now+60000)
+	next(t, another, now+60000)
+	v = errorAnswer(another, 429, "120", "", "", now+60000)
 	wantStep(t, v, false, true)
 	if e := v.Get("error"); e.Get("retryAfter").Int() != 120 || e.Get("message").String() != "Too many requests; wait a minute and try again." {
 		t.Errorf("check's 429: %s", stringify(e))
@@ -162,7 +159,7 @@ func TestFetchErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := clockAt()
-			h := beginFetch(t, "get", "/equities/bars/daily", js.ValueOf(map[string]any{"code": "86970"}), "premium")
+			h := beginFetch(t, "get", "/equities/bars/daily", obj{"code", "86970"}, "premium")
 			next(t, h, now)
 			v := errorAnswer(h, tc.status, js.Null(), tc.message, tc.code, now)
 			if !v.Get("done").Bool() {
@@ -191,7 +188,7 @@ func TestFetchOutsidePlanDates(t *testing.T) {
 		"Your subscription covers the following dates: 2024-09-13 ~ . If you want more data":                                                                      nil,
 	} {
 		now := clockAt()
-		h := beginFetch(t, "get", "/equities/bars/daily", js.ValueOf(map[string]any{"code": "86970", "from": "2020-01-01"}), nil)
+		h := beginFetch(t, "get", "/equities/bars/daily", obj{"code", "86970", "from", "2020-01-01"}, nil)
 		next(t, h, now)
 		v := errorAnswer(h, 400, js.Null(), msg, "", now)
 		wantStep(t, v, false, true)
@@ -207,13 +204,13 @@ func TestFetchPartialAndMalformed(t *testing.T) {
 	now := clockAt()
 	h := beginFetch(t, "get", "/equities/bars/daily/am", nil, "standard")
 	next(t, h, now)
-	wantStep(t, call("fetchReceive", h, 210, js.Null(), js.Null(), js.Null(), js.Null(), true, "", now, js.Null()), true, true)
+	wantStep(t, do("fetchReceive", h, 210, js.Null(), js.Null(), js.Null(), js.Null(), true, "", now, js.Null()), true, true)
 
 	h = beginFetch(t, "get", "/equities/master", nil, "standard")
 	next(t, h, now)
-	v := call("fetchReceive", h, 200, js.Null(), js.Null(), js.Null(), js.Null(), true, "", now, js.Null())
+	v := do("fetchReceive", h, 200, js.Null(), js.Null(), js.Null(), js.Null(), true, "", now, js.Null())
 	wantStep(t, v, false, true)
-	wantError(t, jsObject.Call("fromEntries", js.ValueOf([]any{[]any{"error", v.Get("error")}})), "upstream_error", 200)
+	wantError(t, js.Global().Get("Object").Call("fromEntries", js.ValueOf([]any{[]any{"error", v.Get("error")}})), "upstream_error", 200)
 }
 
 func TestFetchFaults(t *testing.T) {
@@ -228,7 +225,7 @@ func TestFetchFaults(t *testing.T) {
 		now := clockAt()
 		h := beginFetch(t, "get", "/equities/master", nil, "standard")
 		next(t, h, now)
-		v := call("fetchReceive", h, tc.status, js.Null(), js.Null(), js.Null(), js.Null(), false, tc.fault, now, js.Null())
+		v := do("fetchReceive", h, tc.status, js.Null(), js.Null(), js.Null(), js.Null(), false, tc.fault, now, js.Null())
 		wantStep(t, v, false, true)
 		if e := v.Get("error"); e.Get("code").String() != tc.code || e.Get("message").String() != tc.message || e.Get("status").Int() != tc.status {
 			t.Errorf("%s: error %s", tc.fault, stringify(e))
@@ -238,7 +235,7 @@ func TestFetchFaults(t *testing.T) {
 	now := clockAt()
 	h := beginFetch(t, "get", "/equities/master", nil, "standard")
 	next(t, h, now)
-	v := call("fetchReceive", h, 0, js.Null(), js.Null(), js.Null(), js.Null(), false, "network", now, js.Null())
+	v := do("fetchReceive", h, 0, js.Null(), js.Null(), js.Null(), js.Null(), false, "network", now, js.Null())
 	wantStep(t, v, false, false)
 	if ms := v.Get("waitMs").Int(); ms < 100 || ms > 200 || v.Get("error").Get("code").String() != "network" {
 		t.Errorf("network failure: %s, want a retry after 100–200 ms", stringify(v))
@@ -252,15 +249,19 @@ func TestFetchKeyCheck(t *testing.T) {
 	if got, want := next(t, h, now), base+"/v2/equities/master?code=86970"; got != want {
 		t.Errorf("url %q, want %q", got, want)
 	}
-	row := js.ValueOf(map[string]any{"Code": "86970", "CoName": "日本取引所グループ"})
-	wantStep(t, call("fetchReceive", h, 200, js.Null(), "more", js.Null(), js.Null(), false, "", now, row), true, true)
+	row := obj{"CoName", "日本取引所グループ", "Code", "86970"}
+	wantStep(t, do("fetchReceive", h, 200, js.Null(), "more", js.Null(), js.Null(), false, "", now, row), true, true)
 
-	h = beginFetch(t, "check", "", nil, nil)
-	next(t, h, now)
-	v := call("fetchReceive", h, 200, js.Null(), js.Null(), js.Null(), js.Null(), false, "", now, js.Null())
-	wantStep(t, v, false, true)
-	if e := v.Get("error"); e.Get("code").String() != "upstream_error" || e.Get("message").String() != "The key check's page has no listing." {
-		t.Errorf("empty check: %s", stringify(e))
+	// No row, or a first row without a Code string, is no listing.
+	for _, row := range []any{js.Null(), obj{}, obj{"Code", 86970}, obj{"Code", ""}, obj{"Row", obj{"Code", "86970"}}, other{}, "86970"} {
+		now := clockAt() // clear of Free's pace
+		h = beginFetch(t, "check", "", nil, nil)
+		next(t, h, now)
+		v := do("fetchReceive", h, 200, js.Null(), js.Null(), js.Null(), js.Null(), false, "", now, row)
+		wantStep(t, v, false, true)
+		if e := v.Get("error"); e.Get("code").String() != "upstream_error" || e.Get("message").String() != "The key check's page has no listing." {
+			t.Errorf("first row %v: %s", row, stringify(e))
+		}
 	}
 }
 
@@ -276,23 +277,23 @@ func TestFetchBeginRejectsBadInput(t *testing.T) {
 		{"bad baseURL", []any{"check", apiKey, "ftp://x"}, "baseURL"},
 		{"undocumented path", []any{"get", apiKey, base, "/equities/secret"}, "documented"},
 		{"path not a string", []any{"get", apiKey, base, 1}, "path must be a string"},
-		{"query an array", []any{"get", apiKey, base, "/equities/master", []any{"a"}}, "plain object"},
+		{"query an array", []any{"get", apiKey, base, "/equities/master", other{}}, "plain object"},
 		{"query a string", []any{"get", apiKey, base, "/equities/master", "code=1"}, "plain object"},
-		{"query value an object", []any{"get", apiKey, base, "/equities/master", map[string]any{"code": map[string]any{}}}, "strings or numbers"},
-		{"query name", []any{"get", apiKey, base, "/equities/master", map[string]any{"co de": "1"}}, "parameter names"},
-		{"pagination_key", []any{"get", apiKey, base, "/equities/master", map[string]any{"pagination_key": "x"}}, "pagination_key"},
+		{"query value an object", []any{"get", apiKey, base, "/equities/master", obj{"code", obj{}}}, "strings or numbers"},
+		{"query name", []any{"get", apiKey, base, "/equities/master", obj{"co de", "1"}}, "parameter names"},
+		{"pagination_key", []any{"get", apiKey, base, "/equities/master", obj{"pagination_key", "x"}}, "pagination_key"},
 		{"plan", []any{"get", apiKey, base, "/equities/master", nil, "gold"}, "The plan must be"},
 		{"plan not a string", []any{"get", apiKey, base, "/equities/master", nil, 1}, "The plan must be a string."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := wantError(t, call("fetchBegin", tc.args...), "invalid_input", 0)
+			e := wantError(t, do("fetchBegin", tc.args...), "invalid_input", 0)
 			if msg := e.Get("message").String(); !strings.Contains(msg, tc.want) || strings.Contains(msg, apiKey) {
 				t.Errorf("message %q, want it to contain %q (and no key)", msg, tc.want)
 			}
 		})
 	}
-	wantError(t, call("fetchBegin", "post", apiKey, base), "internal", 0)
-	wantError(t, call("fetchReceive", 1<<30, 200), "internal", 0)
+	wantError(t, do("fetchBegin", "post", apiKey, base), "internal", 0)
+	wantError(t, do("fetchReceive", 1<<30, 200), "internal", 0)
 }
 
 // fetchEnd forgets the fetch, and a late one cannot end another fetch.
@@ -300,18 +301,18 @@ func TestFetchEnd(t *testing.T) {
 	now := clockAt()
 	held := len(fetches)
 	a := beginFetch(t, "get", "/equities/master", nil, "premium")
-	call("fetchEnd", a)
-	if v := call("fetchNext", a, now); keys(v) != "done" {
+	do("fetchEnd", a)
+	if v := do("fetchNext", a, now); keys(v) != "done" {
 		t.Errorf("fetchNext after fetchEnd = %s", stringify(v))
 	}
 	b := beginFetch(t, "get", "/equities/master", nil, "premium")
 	if b == a {
 		t.Fatalf("handle %d reused", a)
 	}
-	call("fetchEnd", a)
+	do("fetchEnd", a)
 	next(t, b, now)
 	if n := len(fetches) - held; n != 1 {
 		t.Errorf("%d more fetches held, want 1", n)
 	}
-	call("fetchEnd", b)
+	do("fetchEnd", b)
 }

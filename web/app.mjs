@@ -1115,6 +1115,14 @@ function onPageHide() {
 }
 
 async function start() {
+  // Start loading the module first, so the first click does not wait for it.
+  load().then(
+    (jq) => {
+      state.canRefresh = typeof jq.authRefresh === "function";
+      render();
+    },
+    () => {},
+  );
   render();
   keyForm.addEventListener("submit", onCheckKey);
   apiKey.addEventListener("paste", onPasteKey);
@@ -1133,14 +1141,6 @@ async function start() {
   reveal.addEventListener("click", onReveal);
   for (const b of document.querySelectorAll("button[data-lang]")) b.addEventListener("click", onLanguage);
   addEventListener("pagehide", onPageHide);
-  // Start loading the module now, so the first click does not wait for it.
-  load().then(
-    (jq) => {
-      state.canRefresh = typeof jq.authRefresh === "function";
-      render();
-    },
-    () => {},
-  );
   // The buttons stay disabled until the page knows where requests go.
   const proxy = await loadConfig();
   if (proxy) {

@@ -12,20 +12,20 @@
 // checks the key, path and query and says what to send and when (it keeps
 // each plan's pace), then what every answer means: a page, the next page,
 // an error, or "wait this long first". Here we fetch, JSON.parse the pages
-// and wait. The boundary is described in wasm/main.go and wasm/v2.go; the
-// contract for callers is in jquants-auth.d.mts.
+// and wait. The boundary (callGo here) is described in wasm/main.go and
+// wasm/v2.go; the contract for callers is in jquants-auth.d.mts.
 //
 // baseURL must be a CORS proxy (the project's Worker): J-Quants itself sends
 // no CORS headers. The API key is an argument, held in memory for the call
 // only: never stored, never put in a URL, never logged.
 
-const GLOBAL = "__jquantsAuth";
 const MAX_ANSWER_BYTES = 64 << 10; // auth.MaxAnswerBytes
 const DEFAULT_TIMEOUT_MS = 10000;
 const MAX_TIMEOUT_MS = 600000;
 const MAX_PAGE_BYTES = 16 << 20; // auth.MaxPageBytes
 const DEFAULT_REQUEST_TIMEOUT_MS = 30000; // auth.DefaultRequestTimeout
-const V2_FUNCTIONS = ["fetchBegin", "fetchNext", "fetchReceive", "fetchEnd"];
+// The Go functions this file calls (wasm/main.go's invoke).
+const GO_FUNCTIONS = ["begin", "decide", "fetchBegin", "fetchNext", "fetchReceive", "fetchEnd"];
 
 let loading; // the memoised load() promise
 
@@ -46,6 +46,10 @@ export function load(options = {}) {
 async function start({ wasmURL, wasmExecURL } = {}) {
   wasmURL = new URL(wasmURL ?? "./jquants-auth.wasm", import.meta.url);
   wasmExecURL = new URL(wasmExecURL ?? "./wasm_exec.js", import.meta.url);
+  // The module downloads and compiles while wasm_exec.js loads: neither
+  // waits for the other (index.html preloads both).
+  const compiling = compile(wasmURL);
+  compiling.catch(() => {}); // awaited below; a failed import must not leave it unhandled
   if (typeof globalThis.Go !== "function") {
     // A classic script that only defines globals (globalThis.Go); importing
     // it as a module runs it the same way, within script-src 'self', and
@@ -53,26 +57,15 @@ async function start({ wasmURL, wasmExecURL } = {}) {
     await import(/* webpackIgnore: true */ /* @vite-ignore */ wasmExecURL.href);
   }
   const go = new globalThis.Go();
-  const instance = await instantiate(wasmURL, go.importObject);
-  // run() executes Go's main up to its select{}, which registers the global
-  // synchronously; its promise settles only if the program ends.
+  const instance = await WebAssembly.instantiate(await compiling, go.importObject);
+  // run() executes Go's main until it blocks, which keeps the exports
+  // callable; its promise settles only if the program ends.
   go.run(instance).catch(() => {});
-  const api = globalThis[GLOBAL];
-  delete globalThis[GLOBAL];
-  if (go.exited || !["begin", "decide", ...V2_FUNCTIONS].every((name) => typeof api?.[name] === "function")) {
+  const { exports } = instance;
+  if (go.exited || typeof exports.buffer !== "function" || typeof exports.call !== "function") {
     throw new Error("jquants-auth: the WebAssembly module did not start");
   }
-  // Go recovers its own panics; this is for a Go program that has ended
-  // (out of memory), whose functions throw.
-  const guarded = (f) => (...args) => {
-    if (go.exited) throw stopped();
-    try {
-      return f(...args);
-    } catch {
-      throw stopped();
-    }
-  };
-  const core = Object.fromEntries(["begin", "decide", ...V2_FUNCTIONS].map((name) => [name, guarded(api[name])]));
+  const core = Object.fromEntries(GO_FUNCTIONS.map((name) => [name, (...args) => callGo(go, exports, name, args)]));
   return Object.freeze({
     authUser(mailaddress, password, options) {
       return exchange(core, "auth_user", [mailaddress, password], options, "refreshToken");
@@ -103,23 +96,89 @@ async function start({ wasmURL, wasmExecURL } = {}) {
   });
 }
 
-async function instantiate(url, imports) {
+const toUTF8 = new TextEncoder();
+const fromUTF8 = new TextDecoder();
+
+// callGo calls the Go function name with args and returns its result: the
+// call's bytes go into Go's buffer (exports.buffer), exports.call runs it
+// and leaves the result there as JSON text. Go recovers its own panics; a
+// throw here means the Go program has ended (out of memory).
+function callGo(go, exports, name, args) {
+  if (go.exited) throw stopped();
+  const input = encodeCall(name, args);
+  let result;
+  try {
+    // A fresh view for each use: memory grows, and growing detaches views.
+    new Uint8Array(exports.mem.buffer, exports.buffer(input.length) >>> 0, input.length).set(input);
+    const n = exports.call(input.length);
+    result = fromUTF8.decode(new Uint8Array(exports.mem.buffer, exports.buffer(n) >>> 0, n));
+  } catch {
+    throw stopped();
+  }
+  return JSON.parse(result);
+}
+
+// The tags of a call's values (wasm/main.go): undefined or null, string,
+// number, Uint8Array, anything else, boolean, an object that is no array.
+const [NONE, STRING, NUMBER, BYTES, OTHER, BOOLEAN, OBJECT] = [0, 1, 2, 3, 4, 5, 6];
+const NO_BYTES = new Uint8Array(0);
+
+// encodeCall is name, then each argument: a tag byte, a 4-byte
+// little-endian length, the bytes.
+function encodeCall(name, args) {
+  return encodeValues([name, ...args], false);
+}
+
+// encodeValues encodes values one after the other. An object's bytes are its
+// own entries' names and values (nested: an object among them is OTHER, so
+// that a deep one costs nothing).
+function encodeValues(values, nested) {
+  const encoded = values.map((v) => {
+    if (v === undefined || v === null) return [NONE, NO_BYTES];
+    if (typeof v === "string") return [STRING, toUTF8.encode(v)];
+    if (typeof v === "number") {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v, true);
+      return [NUMBER, b];
+    }
+    if (typeof v === "boolean") return [BOOLEAN, Uint8Array.of(v ? 1 : 0)];
+    if (v instanceof Uint8Array) return [BYTES, v];
+    if (!nested && typeof v === "object" && !Array.isArray(v)) return [OBJECT, encodeValues(Object.entries(v).flat(), true)];
+    return [OTHER, NO_BYTES];
+  });
+  const out = new Uint8Array(encoded.reduce((n, [, b]) => n + 5 + b.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const [tag, b] of encoded) {
+    out[at] = tag;
+    view.setUint32(at + 1, b.length, true);
+    out.set(b, at + 5);
+    at += 5 + b.length;
+  }
+  return out;
+}
+
+// compile fetches and compiles the module, streaming: compiling starts with
+// the first bytes.
+async function compile(url) {
   if (url.protocol === "file:") {
     // Node: its fetch refuses file: URLs. Browsers never get here, so they
     // never load node:fs.
     const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
-    return (await WebAssembly.instantiate(await readFile(url), imports)).instance;
+    return WebAssembly.compile(await readFile(url));
   }
+  // The same mode and credentials as index.html's <link rel="preload"
+  // as="fetch" crossorigin>, so that this fetch takes the preloaded answer.
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) {
     throw new Error(`jquants-auth: cannot load ${url.pathname}: HTTP ${response.status}`);
   }
   const type = response.headers.get("Content-Type") ?? "";
-  if (typeof WebAssembly.instantiateStreaming === "function" && /^application\/wasm\b/i.test(type)) {
-    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  if (typeof WebAssembly.compileStreaming === "function" && /^application\/wasm\b/i.test(type)) {
+    return WebAssembly.compileStreaming(response);
   }
   // A server that sends another MIME type: compile from the bytes.
-  return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 // exchange is one call: Go's begin, then fetch and Go's decide until Go says
@@ -179,7 +238,7 @@ async function exchange(core, kind, secrets, options, field) {
 // an error, the signal) drops the fetch in Go, the key with it.
 async function* v2(core, kind, apiKey, path, query, options) {
   const opts = readV2Options(options);
-  const begun = core.fetchBegin(kind, apiKey, defaultBaseURL(opts.baseURL), path, query, opts.plan);
+  const begun = core.fetchBegin(kind, apiKey, defaultBaseURL(opts.baseURL), path, queryStrings(query), opts.plan);
   if (begun.error) throw authError(begun.error);
   const { handle } = begun;
   const progress = { pages: 0, rows: 0, bytes: 0 };
@@ -232,6 +291,14 @@ async function* v2(core, kind, apiKey, path, query, options) {
   }
 }
 
+// queryStrings is query with its numbers and booleans written as String
+// writes them, as a URL would have them; Go checks the rest.
+function queryStrings(query) {
+  if (query === null || typeof query !== "object" || Array.isArray(query)) return query;
+  const string = (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
+  return Object.fromEntries(Object.entries(query).map(([name, v]) => [name, string(v)]));
+}
+
 // send makes the request Go named: the key in x-api-key (never in the URL),
 // no cookies, no redirects; the body read up to limit bytes.
 async function send({ url, apiKey }, opts, limit) {
@@ -253,14 +320,12 @@ async function send({ url, apiKey }, opts, limit) {
   }
 }
 
-const utf8 = new TextDecoder();
-
 // readPage parses an answer with JSON.parse and hands Go what it decides on:
 // a page's rows and pagination_key, or an error's message and code.
 function readPage({ status, body }) {
   let parsed;
   try {
-    parsed = body && JSON.parse(utf8.decode(body));
+    parsed = body && JSON.parse(fromUTF8.decode(body));
   } catch {
     parsed = undefined;
   }
