@@ -15,7 +15,8 @@ all: build
 
 build: web worker
 
-# web: the browser module (auth compiled to WASM) and wasm_exec.js into web/.
+# web: the browser module (auth compiled to WASM) and wasm_exec.js into web/,
+# and the brotli and gzip copies of web/'s files that `go run .` serves.
 web:
 	bash scripts/build-web.sh
 
@@ -58,18 +59,24 @@ test-e2e: node_modules chromium
 	  if ((rc)); then tail -150 testdata-out/e2e.log; fi; exit $$rc
 
 # The WASM builds: their Go (the Worker's main, auth, flatjson, the proxy
-# core, wasm/) tested in WASM under Node; then the built browser module
-# through web/jquants-auth.mjs against the real fake J-Quants and native
-# proxy; then the built Worker's entry losing its Go instance; then the
+# core, wasm/) tested in WASM under Node; then, after one build of both
+# (`make worker` builds web/ first), the built browser module through
+# web/jquants-auth.mjs against the real fake J-Quants and native proxy (V2:
+# the fake on the test's own clock, wasm/testfake), and the built Worker's
+# entry losing its Go instance: node --test's TAP goes to
+# testdata-out/node-test.log and its closing counts are printed; then the
 # module's types, as TypeScript 5 resolves them for a .mjs (nodenext and
 # bundler).
 TSC      := node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom
+NODE_TESTS := wasm/jquants-auth.test.mjs wasm/jquants-auth-v2.test.mjs worker/entry.test.mjs
 test-wasm: node_modules
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMEXEC) . ./auth/... ./internal/flatjson/... ./proxy/... ./wasm/...
-	$(MAKE) --no-print-directory web
-	GO=$(GO) node --test wasm/jquants-auth.test.mjs
 	$(MAKE) --no-print-directory worker
-	GO=$(GO) node --test worker/entry.test.mjs
+	@mkdir -p testdata-out
+	@echo "node --test $(NODE_TESTS)  (log: testdata-out/node-test.log)"
+	@rc=0; GO=$(GO) node --test --test-reporter=tap $(NODE_TESTS) >testdata-out/node-test.log 2>&1 || rc=$$?; \
+	  grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' testdata-out/node-test.log || true; \
+	  if ((rc)); then tail -150 testdata-out/node-test.log; fi; exit $$rc
 	$(TSC) --module nodenext --moduleResolution nodenext wasm/types-check.mts
 	$(TSC) --module esnext --moduleResolution bundler wasm/types-check.mts
 
@@ -90,11 +97,15 @@ fuzz:
 	  ./auth:FuzzCredentials \
 	  ./auth:FuzzRefreshRequest \
 	  ./auth:FuzzHTTPDate \
+	  ./auth:FuzzAPIKey \
+	  ./auth:FuzzCheckQuery \
+	  ./auth:FuzzReadPage \
 	  ./proxy:FuzzBody \
 	  ./proxy:FuzzQuery \
 	  ./proxy:FuzzContentType \
 	  ./internal/flatjson:FuzzParseObject \
 	  ./internal/flatjson:FuzzAppendString \
+	  ./internal/flatjson:FuzzElements \
 	; do \
 	  pkg=$${target%%:*}; name=$${target#*:}; \
 	  echo "fuzz: $$name in $$pkg for $(or $(FUZZTIME),60s)"; \
@@ -109,6 +120,7 @@ bench:
 ## Running --------------------------------------------------------------
 
 # The offline demo: fake J-Quants + wrangler dev; prints the URL and account.
+# PORT, FAKE_PORT and LOGIN_RATE_LIMIT (on/off) pass through: see scripts/demo.sh.
 demo: node_modules
 	bash scripts/demo.sh
 
@@ -117,4 +129,4 @@ dev: node_modules
 	npx wrangler dev
 
 clean:
-	rm -rf build web/*.wasm web/wasm_exec.js .wrangler coverage.out
+	rm -rf build web/*.wasm web/wasm_exec.js web/*.br web/*.gz .wrangler coverage.out

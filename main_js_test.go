@@ -96,7 +96,7 @@ func TestPrepareAndFinish(t *testing.T) {
 	assert.Equal(t, "login", c.limiter)
 	assert.Equal(t, "203.0.113.5", c.limitKey)
 	assert.Equal(t, "http://127.0.0.1:9/v1/token/auth_user", c.url)
-	assert.Equal(t, [][2]string{{"Accept", "application/json"}, {"Content-Type", "application/json"}}, c.headers)
+	assert.Equal(t, [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}, {"Content-Type", "application/json"}}, c.headers)
 	assert.JSONEq(t, body, c.body)
 	state := c.state
 
@@ -106,10 +106,15 @@ func TestPrepareAndFinish(t *testing.T) {
 	assert.Equal(t, "http://localhost:8787", a.headers["Access-Control-Allow-Origin"])
 	assert.Equal(t, "no-store", a.headers["Cache-Control"])
 
-	a = decodeAnswer(t, call("finish", state+"\ntimeout\n0\nThe operation was aborted due to timeout\n", nil, false))
+	a = decodeAnswer(t, call("finish", state+"\ntimeout\n0\ntimed out\n", nil, false))
 	assert.Equal(t, 504, a.status)
 	assert.Contains(t, a.log, "code=timeout")
-	assert.Contains(t, a.log, `detail="The operation was aborted due to timeout"`)
+	assert.Contains(t, a.log, `detail="timed out"`)
+
+	// Only the core's categories reach the log, whatever the entry sends.
+	a = decodeAnswer(t, call("finish", state+"\nunreachable\n0\nNetwork connection lost.\n", nil, false))
+	assert.Equal(t, 502, a.status)
+	assert.Contains(t, a.log, `detail="other error"`)
 
 	a = decodeAnswer(t, call("finish", state+"\n\n429\n\nretry-after\n7\n", []byte(`{"message":"slow down"}`), false))
 	assert.Equal(t, 429, a.status)

@@ -2,8 +2,10 @@
 
 // The native build: the proxy core (package proxy) behind its net/http edge,
 // and the page in web/ when it has been built (`make web`), on the same paths
-// as `wrangler dev`: /v1/* goes to the proxy, anything else to web/ with the
-// headers of web/_headers, falling through to the proxy when no file matches.
+// as `wrangler dev`: /v1/* and /v2/* go to the proxy, anything else to web/ as
+// Workers assets serve it (internal/webassets: web/_headers, ETag and 304,
+// the brotli or gzip copy `make web` made), falling through to the proxy
+// when no file matches.
 // The js/wasm build (main.go) runs the same core inside the Cloudflare Worker.
 //
 // Environment: the Worker's variables JQUANTS_API_BASE_URL, ALLOWED_ORIGINS,
@@ -19,6 +21,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -29,22 +33,29 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jquants-auth/jquants-auth/auth"
 	"github.com/jquants-auth/jquants-auth/auth/authhttp"
 	"github.com/jquants-auth/jquants-auth/internal/webassets"
 	"github.com/jquants-auth/jquants-auth/proxy"
 )
 
 func main() {
+	// net/http's transport logs through the log package, quoting what the
+	// upstream sent ("Unsolicited response received on idle HTTP channel
+	// starting with …", which can hold a token): nothing of it reaches
+	// stderr. The proxy's own lines do not use the log package.
+	log.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv); err != nil {
+	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "jquants-auth:", err)
 		os.Exit(1)
 	}
 }
 
-// run serves until ctx ends.
-func run(ctx context.Context, getenv func(string) string) error {
+// run serves until ctx ends, saying on stderr where it listens, what it
+// forwards where, and whether it serves the page.
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	srv, h, addr, err := newServer(getenv)
 	if err != nil {
 		return err
@@ -53,9 +64,15 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "jquants-auth: proxy listening on http://%s, forwarding to %s\n", ln.Addr(), h.URL())
+	// h.URL() is auth_user's URL; the base is what both calls go to.
+	fmt.Fprintf(stderr, "jquants-auth: proxy listening on http://%s, forwarding %s/* (API keys), %s and %s to %s\n",
+		ln.Addr(), auth.V2Prefix, auth.Path, auth.RefreshPath, strings.TrimSuffix(h.URL(), auth.Path))
 	if _, ok := srv.Handler.(*nativeHandler); ok {
-		fmt.Fprintln(os.Stderr, "jquants-auth: no page: web/jquants-auth.wasm is not built (run `make web`), so only /v1/* is served")
+		missing := filepath.Join(webDir(getenv), wasmFile) + " is not built (run `make web`)"
+		if dir := getenv("WEB_DIR"); dir != "" {
+			missing = filepath.Join(dir, wasmFile) + " is missing (WEB_DIR=" + dir + "; `make web` builds into web/)"
+		}
+		fmt.Fprintln(stderr, "jquants-auth: no page: "+missing+", so only /v1/* and /v2/* are served")
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -106,7 +123,7 @@ func newServer(getenv func(string) string) (*http.Server, *proxy.Handler, string
 		host = "127.0.0.1"
 	}
 	var handler http.Handler = &nativeHandler{proxy: h}
-	if page, err := pageHandler(getenv("WEB_DIR"), handler); err != nil {
+	if page, err := pageHandler(webDir(getenv), handler); err != nil {
 		return nil, nil, "", err
 	} else if page != nil {
 		handler = page
@@ -118,6 +135,10 @@ func newServer(getenv func(string) string) (*http.Server, *proxy.Handler, string
 		WriteTimeout:      h.UpstreamTimeout() + 30*time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,
+		// The server's own complaints (a bad TLS handshake, a broken
+		// connection) can quote a caller's bytes; the proxy logs each
+		// request itself.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	return srv, h, net.JoinHostPort(host, port), nil
 }
@@ -132,13 +153,22 @@ func (n *nativeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n.proxy.ServeHTTP(w, r)
 }
 
-// pageHandler serves dir (default "web") in front of the proxy once the
-// browser module is built there; nil when it is not.
-func pageHandler(dir string, proxyHandler http.Handler) (http.Handler, error) {
-	if dir == "" {
-		dir = "web"
+// wasmFile is the browser module that `make web` builds; its presence in
+// the page's folder means the page is there.
+const wasmFile = "jquants-auth.wasm"
+
+// webDir is the page's folder: WEB_DIR, default "web".
+func webDir(getenv func(string) string) string {
+	if dir := getenv("WEB_DIR"); dir != "" {
+		return dir
 	}
-	if _, err := os.Stat(filepath.Join(dir, "jquants-auth.wasm")); err != nil {
+	return "web"
+}
+
+// pageHandler serves dir in front of the proxy once the browser module is
+// built there; nil when it is not.
+func pageHandler(dir string, proxyHandler http.Handler) (http.Handler, error) {
+	if _, err := os.Stat(filepath.Join(dir, wasmFile)); err != nil {
 		return nil, nil
 	}
 	page, err := webassets.New(dir, proxyHandler)

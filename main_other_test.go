@@ -3,15 +3,20 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -175,11 +180,152 @@ func TestNativePage(t *testing.T) {
 	require.ErrorContains(t, err, "_headers")
 }
 
+// TestNativeAssets: the native server on a real listener serves the
+// precompressed copies `make web` writes (by scripts/precompress) as
+// Accept-Encoding allows, answers a request carrying its ETag with 304, and
+// keeps web/_headers' caching and web/.assetsignore's hiding: the ways
+// Workers assets serve web/ under wrangler dev.
+func TestNativeAssets(t *testing.T) {
+	dir := t.TempDir()
+	// The real _headers and .assetsignore; a page and a "module" large and
+	// repetitive enough to compress, as the real ones do.
+	for _, name := range []string{"_headers", ".assetsignore"} {
+		b, err := os.ReadFile(filepath.Join("web", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	wasm := bytes.Repeat([]byte("\x00asm\x01\x00\x00\x00 a WebAssembly module, or as compressible "), 2000)
+	page := []byte("<!doctype html><title>login</title>" + strings.Repeat("<p>the page</p>", 100))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "jquants-auth.wasm"), wasm, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), page, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"proxy":null}`), 0o600))
+	out, err := exec.Command("go", "run", "./scripts/precompress", dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	br, err := os.ReadFile(filepath.Join(dir, "jquants-auth.wasm.br"))
+	require.NoError(t, err)
+	require.Less(t, len(br), len(wasm)/10)
+	_, err = os.Stat(filepath.Join(dir, "config.json.br"))
+	require.ErrorIs(t, err, os.ErrNotExist, "no copy of a file too small to gain")
+
+	srv, _, _, err := newServer(env(t, map[string]string{"WEB_DIR": dir}))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	base := "http://" + ln.Addr().String()
+	// No transparent gzip and no redirects: the test sees the answers as sent.
+	client := &http.Client{
+		Transport:     &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       10 * time.Second,
+	}
+	get := func(method, path string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, nil)
+		require.NoError(t, err)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, body
+	}
+
+	// Brotli when asked for, as curl -H 'Accept-Encoding: br' does.
+	resp, body := get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", "br")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
+	assert.Equal(t, "application/wasm", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"))
+	assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"))
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'none'")
+	assert.Equal(t, br, body)
+	etag := resp.Header.Get("ETag")
+	require.Regexp(t, `^W/"[0-9a-f]{32}"$`, etag, "weak: the hash is of the file, not of the brotli bytes")
+
+	// The second request, carrying the ETag: 304, no body.
+	resp, body = get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", "br", "If-None-Match", etag)
+	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
+	assert.Empty(t, body)
+	assert.Equal(t, etag, resp.Header.Get("ETag"))
+	assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"))
+
+	// gzip for a client without brotli (or refusing it); the bytes as they
+	// are for one without either, under the strong ETag, which the weak
+	// one still matches.
+	for _, ae := range []string{"gzip", "gzip, deflate, br;q=0", "br;q=0.0, gzip;q=0.5"} {
+		resp, body = get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", ae)
+		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), ae)
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		require.NoError(t, err)
+		plain, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		assert.Equal(t, wasm, plain, ae)
+		assert.Equal(t, etag, resp.Header.Get("ETag"), ae)
+	}
+	for _, ae := range []string{"", "identity", "br;q=0, gzip;q=0"} {
+		resp, body = get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", ae)
+		assert.Empty(t, resp.Header.Get("Content-Encoding"), ae)
+		assert.Equal(t, wasm, body, ae)
+		assert.Equal(t, strings.TrimPrefix(etag, "W/"), resp.Header.Get("ETag"), ae)
+		assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"), ae)
+	}
+	resp, _ = get(http.MethodGet, "/jquants-auth.wasm", "If-None-Match", etag)
+	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
+	resp, _ = get(http.MethodGet, "/jquants-auth.wasm", "If-None-Match", `"0123"`)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "another ETag")
+
+	// The page: its brotli copy, then, edited since the build, itself.
+	resp, body = get(http.MethodGet, "/", "Accept-Encoding", "gzip, deflate, br, zstd")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
+	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	pageETag := resp.Header.Get("ETag")
+	edited := append(page, "<p>edited</p>"...)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), edited, 0o600))
+	later := time.Now().Add(time.Minute)
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "index.html"), later, later))
+	resp, body = get(http.MethodGet, "/", "Accept-Encoding", "br", "If-None-Match", pageETag)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the old ETag no longer matches")
+	assert.Empty(t, resp.Header.Get("Content-Encoding"), "the stale copy is not sent")
+	assert.Equal(t, edited, body)
+	assert.NotEqual(t, strings.TrimPrefix(pageETag, "W/"), resp.Header.Get("ETag"))
+
+	// Too small to gain from a copy: as it is, with no Vary.
+	resp, body = get(http.MethodGet, "/config.json", "Accept-Encoding", "br")
+	assert.Equal(t, `{"proxy":null}`, string(body))
+	assert.Empty(t, resp.Header.Get("Content-Encoding"))
+	assert.Empty(t, resp.Header.Get("Vary"))
+
+	// HEAD: the headers alone.
+	resp, body = get(http.MethodHead, "/jquants-auth.wasm", "Accept-Encoding", "br")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
+	assert.Empty(t, body)
+
+	// As Workers assets: /index.html is redirected to /, other methods get
+	// 405, and the copies (.assetsignore) are no files of the site.
+	resp, _ = get(http.MethodGet, "/index.html?lang=ja")
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	assert.Equal(t, "/?lang=ja", resp.Header.Get("Location"))
+	resp, _ = get(http.MethodPost, "/jquants-auth.wasm")
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	for _, p := range []string{"/jquants-auth.wasm.br", "/jquants-auth.wasm.gz", "/.assetsignore"} {
+		resp, body = get(http.MethodGet, p)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, p)
+		assert.Contains(t, string(body), `"code":"not_found"`, p)
+	}
+}
+
 func TestRunStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0"})))
-	require.Error(t, run(ctx, env(t, map[string]string{"PORT": "x"})))
+	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0"}), io.Discard))
+	require.Error(t, run(ctx, env(t, map[string]string{"PORT": "x"}), io.Discard))
 
 	// A port in use is an error, not a hang.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -187,5 +333,32 @@ func TestRunStops(t *testing.T) {
 	defer ln.Close()
 	_, port, err := net.SplitHostPort(ln.Addr().String())
 	require.NoError(t, err)
-	require.Error(t, run(context.Background(), env(t, map[string]string{"PORT": port})))
+	require.Error(t, run(context.Background(), env(t, map[string]string{"PORT": port}), io.Discard))
+}
+
+// TestRunSays: the first lines name both calls forwarded and the upstream
+// base, and, with WEB_DIR elsewhere and no page there, the file missing in
+// that folder (not web/'s).
+func TestRunSays(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	elsewhere := t.TempDir()
+	var out strings.Builder
+	require.NoError(t, run(ctx, env(t, map[string]string{
+		"PORT": "0", proxy.EnvBaseURL: "http://127.0.0.1:18788/", "WEB_DIR": elsewhere,
+	}), &out))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 2, out.String())
+	assert.Regexp(t, `^jquants-auth: proxy listening on http://127\.0\.0\.1:\d+, `+
+		`forwarding /v2/\* \(API keys\), /v1/token/auth_user and /v1/token/auth_refresh to http://127\.0\.0\.1:18788$`, lines[0])
+	assert.Equal(t, "jquants-auth: no page: "+filepath.Join(elsewhere, "jquants-auth.wasm")+
+		" is missing (WEB_DIR="+elsewhere+"; `make web` builds into web/), so only /v1/* and /v2/* are served", lines[1])
+
+	// With the page there, no such line.
+	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "jquants-auth.wasm"), []byte("\x00asm"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "_headers"), nil, 0o600))
+	out.Reset()
+	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0", "WEB_DIR": elsewhere}), &out))
+	assert.Equal(t, 1, strings.Count(out.String(), "\n"), out.String())
+	assert.Contains(t, out.String(), "to https://api.jquants.com\n")
 }

@@ -131,13 +131,7 @@ func (s *pageSite) wrap(h http.Handler, rules []webassets.Rule) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		for _, rule := range rules {
-			if rule.Matches(r.URL.Path) {
-				for k, vs := range rule.Header {
-					w.Header()[k] = append(w.Header()[k], vs...)
-				}
-			}
-		}
+		webassets.Apply(rules, r.URL.Path, w.Header())
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(cfg.status)
 		io.WriteString(w, cfg.body)
@@ -180,6 +174,13 @@ type pageBrowser struct {
 	mu        sync.Mutex
 	messages  []pageLogEntry
 	documents map[string]network.Headers // main-frame document URL → response headers
+	sent      []pageRequest              // every request the tab sent, in order
+}
+
+// pageRequest is one request as Chromium sent it.
+type pageRequest struct {
+	Method, URL string
+	HasBody     bool
 }
 
 // pageLogEntry is something the page logged: a console call, an uncaught
@@ -321,6 +322,11 @@ func (b *pageBrowser) listen(ev any) {
 	case *log.EventEntryAdded:
 		e := ev.Entry
 		m = pageLogEntry{Source: "log:" + e.Source.String(), Level: e.Level.String(), Text: e.Text + " " + e.URL}
+	case *network.EventRequestWillBeSent:
+		b.mu.Lock()
+		b.sent = append(b.sent, pageRequest{ev.Request.Method, ev.Request.URL, ev.Request.HasPostData})
+		b.mu.Unlock()
+		return
 	case *network.EventResponseReceived:
 		if ev.Type == network.ResourceTypeDocument {
 			b.mu.Lock()
@@ -367,6 +373,13 @@ func (b *pageBrowser) takeLog() []pageLogEntry {
 	m := b.messages
 	b.messages = nil
 	return m
+}
+
+// requests returns what the tab sent so far.
+func (b *pageBrowser) requests() []pageRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]pageRequest(nil), b.sent...)
 }
 
 // documentHeader returns the response headers of the document at url.
@@ -438,15 +451,29 @@ func noteReloads(t *testing.T) {
 	})
 }
 
-// ---- the login page -----------------------------------------------------
+// ---- the page -----------------------------------------------------------
 
-// open loads the login page at url and waits until its script has enabled
-// the submit button (the module is loading then, or loaded).
-func (b *pageBrowser) open(t *testing.T, url string) {
+// openKeyPage loads the page at url and waits until its script has enabled
+// the first screen's button, "Check key" (the module is loading then, or
+// loaded).
+func (b *pageBrowser) openKeyPage(t *testing.T, url string) {
 	t.Helper()
 	waitWorkerAnswers(t)
 	b.run(t,
 		chromedp.Navigate(url),
+		chromedp.WaitEnabled("#check-key", chromedp.ByID),
+	)
+}
+
+// open loads the page at url and opens the retired V1 login, one click
+// below the first screen, as a person would: it waits until the login's
+// button is enabled and visible.
+func (b *pageBrowser) open(t *testing.T, url string) {
+	t.Helper()
+	b.openKeyPage(t, url)
+	b.run(t,
+		chromedp.Click("#v1 > summary", chromedp.ByQuery),
+		chromedp.WaitVisible("#submit", chromedp.ByID),
 		chromedp.WaitEnabled("#submit", chromedp.ByID),
 	)
 }
@@ -489,6 +516,9 @@ type pageState struct {
 	PasswordType   string   `json:"passwordType"`
 	SubmitDisabled bool     `json:"submitDisabled"`
 	SubmitLabel    string   `json:"submitLabel"`
+	SubmitPrimary  bool     `json:"submitPrimary"` // styled as the page's main button
+	GetIDPrimary   bool     `json:"getIdPrimary"`
+	GetIDVisible   bool     `json:"getIdVisible"`
 	API            string   `json:"api"`
 	APIPlaceholder string   `json:"apiPlaceholder"`
 	AdvancedOpen   bool     `json:"advancedOpen"`
@@ -524,6 +554,9 @@ const pageStateJS = `(() => {
     passwordType: $("password").type,
     submitDisabled: $("submit").disabled,
     submitLabel: $("submit-label").textContent,
+    submitPrimary: $("submit").classList.contains("primary"),
+    getIdPrimary: $("get-id").classList.contains("primary"),
+    getIdVisible: visible($("get-id")),
     api: $("api").value,
     apiPlaceholder: $("api").placeholder,
     advancedOpen: $("advanced").open,

@@ -24,6 +24,9 @@ import (
 var (
 	upstream *authtest.Server
 	worker   *wranglerdev.Dev
+	// native is `go run .` with the Worker's settings, for the tables that
+	// hold both edges to one answer.
+	native *nativeEdge
 	// otherOrigin is an allowed origin other than the Worker's own; its
 	// listener serves web/ for the cross-origin page tests.
 	otherOrigin   string
@@ -69,15 +72,26 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer worker.Close()
+	native, err = startNative(context.Background(),
+		"JQUANTS_API_BASE_URL="+upstream.URL, "ALLOWED_ORIGINS="+otherOrigin,
+		"UPSTREAM_TIMEOUT="+upstreamTimeout.String(), "LOGIN_RATE_LIMIT=off")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer native.Close()
 	code := m.Run()
-	// No password, and no token outside its own answer, in any answer or log.
-	if scanSecrets(os.Stdout, map[string]string{"shared worker": worker.Log()}) > 0 && code == 0 {
+	closeQuirks()
+	// No password, no API key, and no token outside its own answer, in any
+	// answer or log.
+	if scanSecrets(os.Stdout, map[string]string{"shared worker": worker.Log(), "native": native.Log()}) > 0 && code == 0 {
 		code = 1
 	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "--- wrangler dev log ---\n%s\n", tail(worker.Log(), 80))
+		fmt.Fprintf(os.Stderr, "--- go run . log ---\n%s\n", tail(native.Log(), 40))
 	}
-	worker.Close()
 	return code
 }
 

@@ -6,10 +6,12 @@ package e2e
 // "Get ID token" exchanges it through the same proxy (auth_refresh).
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jquants-auth/jquants-auth/auth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -97,7 +99,9 @@ func TestPageIDToken(t *testing.T) {
 			// The refresh token is still there and distinct.
 			assert.NotEqual(t, s.Token, after.IDToken)
 			assert.Equal(t, s.Token, b.state(t).Token)
+			assertRefreshInBody(t, b, 0, worker.URL, s.Token)
 			assertPageLayout(t, b, 360)
+			assertAxe(t, b, "V1 ID token")
 			pageScreenshot(t, b, 360, "page-"+lang+"-360-idtoken.png")
 			for _, m := range b.log() {
 				if m.isError() || m.isCSP() {
@@ -105,5 +109,24 @@ func TestPageIDToken(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// assertRefreshInBody: of the requests the tab sent from the from'th on,
+// exactly one went to auth_refresh, as a POST to proxy's path with a body
+// and no query, and none named the refresh token in its URL. The query form
+// is J-Quants' own; through a proxy it would put the token in logs that are
+// not ours (TestQueryFormInWranglersLog).
+func assertRefreshInBody(t *testing.T, b *pageBrowser, from int, proxy, refreshToken string) {
+	t.Helper()
+	var refreshes []pageRequest
+	for _, r := range b.requests()[from:] {
+		assert.NotContains(t, r.URL, refreshToken, "a URL the tab requested holds the refresh token")
+		if strings.Contains(r.URL, auth.RefreshPath) {
+			refreshes = append(refreshes, r)
+		}
+	}
+	if assert.Len(t, refreshes, 1, "requests to auth_refresh") {
+		assert.Equal(t, pageRequest{Method: "POST", URL: proxy + auth.RefreshPath, HasBody: true}, refreshes[0])
 	}
 }

@@ -21,12 +21,12 @@ var pageTexts = map[string]struct {
 	expires                    string // a regular expression
 }{
 	"en": {
-		title: "J-Quants refresh token", submit: "Get refresh token", mail: "Mail address",
+		title: "J-Quants API key", submit: "Get refresh token", mail: "Mail address",
 		wrong:   "The mail address or the password is incorrect.",
 		expires: `^Expires .*\d{4}.*\(valid for 7 days\)\.$`,
 	},
 	"ja": {
-		title: "J-Quants リフレッシュトークン", submit: "リフレッシュトークンを取得", mail: "メールアドレス",
+		title: "J-Quants API キー", submit: "リフレッシュトークンを取得", mail: "メールアドレス",
 		wrong:   "メールアドレスまたはパスワードが正しくありません。",
 		expires: `^有効期限: 2\d{3}年\d{1,2}月\d{1,2}日.*（7 日間有効）$`,
 	},
@@ -110,11 +110,11 @@ func TestPageEndpointGone(t *testing.T) {
 	upstream.SetFault(authtest.Fault{Status: http.StatusNotFound, Message: "Not Found"})
 	s := b.submitForm(t, pageDemo.mail, pageDemo.password)
 	assert.Empty(t, s.Token)
-	assert.Equal(t, []string{"J-Quants retired this login API (V1) on 2026-06-01, so signing in with a mail address and password " +
+	assert.Equal(t, []string{"J-Quants retired this login API (V1) on 2026-06-01, so logging in with a mail address and password " +
 		"no longer works. Use an API key from the J-Quants dashboard instead."}, s.Alerts)
 	b.chooseLanguage(t, "ja")
 	assert.Equal(t, []string{"J-Quants はこのログイン API（V1）を 2026年6月1日に廃止したため、メールアドレスとパスワードでは" +
-		"サインインできません。代わりに J-Quants のダッシュボードで発行する API キーを使ってください。"}, b.state(t).Alerts)
+		"ログインできません。代わりに J-Quants のダッシュボードで発行する API キーを使ってください。"}, b.state(t).Alerts)
 }
 
 // TestPageRateLimitCountdown: a 429 with Retry-After: 2 disables the button,
@@ -171,7 +171,7 @@ func TestPageRateLimitCountdown(t *testing.T) {
 			enabledAt = e.At
 		}
 	}
-	assert.Equal(t, []string{"Signing in…", "Try again in 2 s", "Try again in 1 s", "Get refresh token"}, labels)
+	assert.Equal(t, []string{"Logging in…", "Try again in 2 s", "Try again in 1 s", "Get refresh token"}, labels)
 	require.NotZero(t, waitFrom, "no countdown from 2")
 	wait := time.Duration((enabledAt - waitFrom) * float64(time.Millisecond))
 	assert.GreaterOrEqual(t, wait, 1900*time.Millisecond, "the button came back before the wait was over")

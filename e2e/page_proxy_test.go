@@ -157,9 +157,10 @@ func TestPageConfigProxy(t *testing.T) {
 			otherSite.setConfig(t, http.StatusOK, body)
 			b.openUntilReady(t, otherOrigin+"/")
 			s := b.state(t)
-			assert.Equal(t, []string{"This site's proxy setting (config.json) is not valid, so the page cannot sign in. Tell the site's owner."},
+			assert.Equal(t, []string{"This site's proxy setting (config.json) is not valid, so the page cannot send anything. Tell the site's owner."},
 				s.Alerts, "config.json %s", body)
 			assert.True(t, s.SubmitDisabled, "button enabled with config.json %s", body)
+			assert.True(t, b.keyState(t).CheckDisabled, "Check key enabled with config.json %s", body)
 		}
 	})
 	assert.Empty(t, stranger.got(), "requests the stranger got")

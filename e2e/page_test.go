@@ -47,6 +47,9 @@ func assertPageLoggedIn(t *testing.T, s pageState, href string) {
 	assert.Equal(t, "password", s.PasswordType)
 	assert.False(t, s.SubmitDisabled, "button still disabled")
 	assert.Equal(t, "Get refresh token", s.SubmitLabel)
+	// The next step is the main button now, not the one just done.
+	assert.False(t, s.SubmitPrimary, `"Get refresh token" is still the primary button`)
+	assert.True(t, s.GetIDPrimary && s.GetIDVisible, "Get ID token is not the primary button")
 	assert.Zero(t, s.LocalStorage, "localStorage entries")
 	assert.Zero(t, s.SessionStorage, "sessionStorage entries")
 	assert.Empty(t, s.Cookie, "document.cookie")
@@ -238,7 +241,7 @@ func TestBrowserModuleAPI(t *testing.T) {
 		assert.True(t, r.SamePromise, "load() twice: different promises")
 		assert.True(t, r.SameObject, "load() twice: different objects")
 		assert.True(t, r.Frozen, "the API object is not frozen")
-		assert.Equal(t, []string{"authRefresh", "authUser"}, r.Keys)
+		assert.Equal(t, []string{"authRefresh", "authUser", "checkKey", "get", "pages"}, r.Keys)
 		assert.Equal(t, 1, r.WasmFetches, "jquants-auth.wasm fetched more than once (the page's own load() included)")
 		assert.False(t, r.Global, "globalThis.__jquantsAuth left behind")
 		assert.True(t, r.GoDefined, "wasm_exec.js not loaded")
@@ -289,6 +292,32 @@ func TestBrowserModuleAPI(t *testing.T) {
 		require.True(t, r.Resolved, "rejected: %+v", r.Err)
 		tok, _ := r.Value["refreshToken"].(string)
 		assert.True(t, upstream.Handler().Issued(tok))
+	})
+
+	t.Run("authRefresh through the proxy: the token in a body", func(t *testing.T) {
+		var r struct {
+			RefreshToken string `json:"refreshToken"`
+			IDToken      string `json:"idToken"`
+			Err          string `json:"err"`
+		}
+		waitWorkerAnswers(t)
+		from := len(b.requests())
+		b.eval(t, fmt.Sprintf(`(async () => {
+  const { load } = await import("/jquants-auth.mjs");
+  const jq = await load();
+  try {
+    const { refreshToken } = await jq.authUser(%q, %q, { baseURL: %q });
+    const { idToken } = await jq.authRefresh(refreshToken, { baseURL: %q });
+    return { refreshToken, idToken };
+  } catch (e) {
+    return { err: e.code + ": " + e.message };
+  }
+})()`, pageDemo.mail, pageDemo.password, worker.URL, worker.URL), &r)
+		require.Empty(t, r.Err)
+		mail, ok := upstream.IDTokenIssuedTo(r.IDToken)
+		assert.True(t, ok, "ID token %q was not issued by the fake", r.IDToken)
+		assert.Equal(t, pageDemo.mail, mail)
+		assertRefreshInBody(t, b, from, worker.URL, r.RefreshToken)
 	})
 
 	t.Run("wrong password", func(t *testing.T) {
@@ -581,7 +610,7 @@ func TestPageJapanese(t *testing.T) {
 	b.open(t, href)
 	var title string
 	b.run(t, chromedp.Title(&title))
-	assert.Equal(t, "J-Quants リフレッシュトークン", title)
+	assert.Equal(t, "J-Quants API キー", title)
 
 	s := b.submitForm(t, pageDemo.mail, "wrong-"+pageDemo.password)
 	require.NotEmpty(t, s.Languages)

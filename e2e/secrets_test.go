@@ -23,6 +23,11 @@ const pwMarker = "PWe2eS3cr3t"
 // tokenPattern matches every refresh token and ID token the fake issues.
 var tokenPattern = regexp.MustCompile(`(` + regexp.QuoteMeta(authtest.TokenPrefix) + `|` + regexp.QuoteMeta(authtest.IDTokenPrefix) + `)[0-9a-f]*`)
 
+// keyPattern matches every API key the tests use: the fake's, and the wrong
+// ones the tests make up in the same shape. None may appear in an answer
+// or a log.
+var keyPattern = regexp.MustCompile(regexp.QuoteMeta(authtest.KeyPrefix) + `[0-9a-zA-Z]+`)
+
 // secrets records, for the whole package run, every password sent and every
 // answer received (with its own token), and logs of Workers already closed.
 // The scan after the tests (TestMain) looks for a password anywhere, and for
@@ -133,6 +138,9 @@ func scanSecrets(w io.Writer, live map[string]string) int {
 				findings = append(findings, fmt.Sprintf("%s: a password of %d bytes", where, len(p)))
 			}
 		}
+		if n := len(keyPattern.FindAllString(text, -1)); n > 0 {
+			findings = append(findings, fmt.Sprintf("%s: %d API keys", where, n))
+		}
 		for _, tok := range tokenPattern.FindAllString(text, -1) {
 			if tok != ownToken || ownToken == "" {
 				findings = append(findings, fmt.Sprintf("%s: a token not its own (%.24s…)", where, tok))
@@ -168,7 +176,7 @@ func scanSecrets(w io.Writer, live map[string]string) int {
 		}
 		fmt.Fprintf(w, "secrets: %s\n", f)
 	}
-	fmt.Fprintf(w, "secrets: scanned %d answers (%d with a token) and %d logs (%d bytes) for %d passwords and every refresh and ID token; secrets found: %d\n",
+	fmt.Fprintf(w, "secrets: scanned %d answers (%d with a token) and %d logs (%d bytes) for %d passwords, every refresh and ID token and every API key; secrets found: %d\n",
 		len(secrets.answers), secrets.tokens, len(names), logBytes, len(secrets.passwords)+1, len(findings))
 	return len(findings)
 }

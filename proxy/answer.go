@@ -21,7 +21,7 @@ type answer struct {
 
 // newAnswer starts the answer to r with the headers every answer carries.
 func newAnswer(r *Request) *answer {
-	path, _ := splitTarget(r.Target)
+	path, _ := resolveTarget(r.Target)
 	origin, _ := r.origin()
 	a := &answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
 	a.header = a.room[:0] // one allocation for the answer and its headers
@@ -44,6 +44,20 @@ func (a *answer) set(name, v string) {
 		}
 	}
 	a.header = append(a.header, [2]string{name, v})
+}
+
+// allowMethod lets want through (done false); a plain OPTIONS gets 204 and any
+// other method 405, each with Allow: allow.
+func (a *answer) allowMethod(m, want, allow, refusal string) (ans Answer, done bool) {
+	switch m {
+	case want:
+		return Answer{}, false
+	case "OPTIONS":
+		a.set("Allow", allow)
+		return a.done(204, nil), true
+	}
+	a.set("Allow", allow)
+	return a.fail(405, CodeMethodNotAllowed, refusal, ""), true
 }
 
 func (a *answer) done(status int, body []byte) Answer {

@@ -72,8 +72,8 @@ func answerBody(t *testing.T, a proxy.Answer) map[string]string {
 
 // The upstream headers of a V1 call, with and without a body.
 var (
-	postJSON   = [][2]string{{"Accept", "application/json"}, {"Content-Type", "application/json"}}
-	postNoBody = [][2]string{{"Accept", "application/json"}}
+	postJSON   = [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}, {"Content-Type", "application/json"}}
+	postNoBody = [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}}
 )
 
 // TestCorePrepare: the Call for each shape, with everything Finish needs.
@@ -144,11 +144,23 @@ func TestCoreFinish(t *testing.T) {
 		retryAfter string
 		logDetail  string
 	}{
-		{name: "timeout", up: proxy.Upstream{Fault: proxy.Timeout, Detail: "context deadline exceeded"}, status: 504, code: auth.CodeTimeout,
-			msg: "no answer from the J-Quants API within 2s", logDetail: `detail="context deadline exceeded"`},
+		{name: "timeout", up: proxy.Upstream{Fault: proxy.Timeout, Detail: proxy.DetailTimeout}, status: 504, code: auth.CodeTimeout,
+			msg: "no answer from the J-Quants API within 2s", logDetail: `detail="timed out"`},
 		{name: "canceled", up: proxy.Upstream{Fault: proxy.Canceled}, status: 499, code: auth.CodeCanceled, msg: "the request was canceled"},
-		{name: "unreachable", up: proxy.Upstream{Fault: proxy.Unreachable, Detail: "dial tcp: connection refused"}, status: 502, code: proxy.CodeUpstreamUnreachable,
-			msg: "could not reach the J-Quants API, or it closed the connection without answering", logDetail: `detail="dial tcp: connection refused"`},
+		{name: "unreachable", up: proxy.Upstream{Fault: proxy.Unreachable, Detail: proxy.DetailRefused}, status: 502, code: proxy.CodeUpstreamUnreachable,
+			msg: "could not reach the J-Quants API, or it closed the connection without answering", logDetail: `detail="connection refused"`},
+		// An edge's error text never reaches the log: it can quote what the
+		// upstream sent (here an echoed request line with a refresh token).
+		{name: "unreachable, an error's own text", up: proxy.Upstream{Fault: proxy.Unreachable, Detail: `net/http: malformed HTTP status code "/v1/token/auth_refresh?refreshtoken=` + coreRefresh + `"`},
+			status: 502, code: proxy.CodeUpstreamUnreachable, logDetail: `detail="other error"`},
+		{name: "unreachable after a limiter error", up: proxy.Upstream{Fault: proxy.Unreachable, Detail: proxy.DetailLimiter + proxy.DetailSep + proxy.DetailLost},
+			status: 502, code: proxy.CodeUpstreamUnreachable, logDetail: `detail="limiter error; connection lost"`},
+		{name: "encoded answer", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`, "Content-Encoding", "br")}, status: 502,
+			code: auth.CodeUpstreamError, msg: "the J-Quants API answered in a Content-Encoding the proxy did not ask for"},
+		{name: "identity encoding", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`, "Content-Encoding", "identity")}, status: 200, token: "tok"},
+		{name: "two Retry-After: unusable together, as fetch joins them", up: proxy.Upstream{Answer: auth.Answer{StatusCode: 429, Header: auth.Header{"Retry-After": {"7", "100"}}}},
+			status: 429, code: auth.CodeRateLimited, retryAfter: "30"},
+		{name: "101", up: proxy.Upstream{Answer: answer(101, ``)}, status: 502, code: auth.CodeUpstreamError, msg: "the J-Quants API answered with unexpected status 101"},
 		{name: "cut", up: proxy.Upstream{Fault: proxy.Cut, Answer: auth.Answer{StatusCode: 200}, Detail: "unexpected EOF"}, status: 502, code: auth.CodeUpstreamError,
 			msg: "the J-Quants API's answer (status 200) was cut off or could not be read"},
 		{name: "cut 500", endpoint: auth.AuthRefresh, up: proxy.Upstream{Fault: proxy.Cut, Answer: auth.Answer{StatusCode: 500}}, status: 502, code: auth.CodeUpstreamError,
@@ -158,8 +170,8 @@ func TestCoreFinish(t *testing.T) {
 		{name: "limited", up: proxy.Upstream{Limited: true}, status: 429, code: auth.CodeRateLimited,
 			msg: "too many login attempts from this address: try again in 30 seconds", retryAfter: "30"},
 		{name: "limited refresh", endpoint: auth.AuthRefresh, up: proxy.Upstream{Limited: true}, status: 429, code: auth.CodeRateLimited, retryAfter: "30"},
-		{name: "limiter failed, answer used", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`), Detail: "binding down"}, status: 200, token: "tok",
-			logDetail: `detail="limiter failed, the login went through: binding down"`},
+		{name: "limiter failed, answer used", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`), Detail: proxy.DetailLimiter}, status: 200, token: "tok",
+			logDetail: `detail="limiter failed, the login went through: limiter error"`},
 		{name: "refresh token", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`)}, status: 200, token: "tok"},
 		{name: "ID token", endpoint: auth.AuthRefresh, up: proxy.Upstream{Answer: answer(200, `{"idToken":"`+coreIDToken+`"}`)}, status: 200, token: coreIDToken},
 		{name: "ID token wanted, refresh token got", endpoint: auth.AuthRefresh, up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"x"}`)}, status: 502,

@@ -49,3 +49,14 @@ func requestedHeaders(v string, allowed []string) (string, bool) {
 	}
 	return strings.Join(names, ","), true
 }
+
+// cors allows origin, when there is one, to read the answer (and its
+// Retry-After), and returns what Finish must allow too ("" for none).
+func (a *answer) cors(origin string, hasOrigin bool) string {
+	if !hasOrigin {
+		return ""
+	}
+	a.set("Access-Control-Allow-Origin", origin)
+	a.set("Access-Control-Expose-Headers", "Retry-After")
+	return origin
+}

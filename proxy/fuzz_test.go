@@ -371,7 +371,7 @@ func FuzzContentType(f *testing.F) {
 		require.NotNil(t, call, "J-Quants' shape with Content-Type %q", v)
 
 		a, call := core.Prepare(post(auth.Path, Header{{"content-type", v}}, body))
-		if want {
+		if want || v == "" { // an empty header is none, as workerd drops it
 			require.NotNil(t, call, "%q: %s", v, a.Body)
 			return
 		}

@@ -4,13 +4,16 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/http"
-	"net/url"
+	"net/textproto"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jquants-auth/jquants-auth/auth"
@@ -60,10 +63,16 @@ func newHandler(core *Core, upstream auth.Transport, log io.Writer) *Handler {
 	}
 	// One client for both: an authhttp.Transport's, with its settings;
 	// otherwise one that follows no redirect (it would carry x-api-key
-	// along) and reuses no connection.
+	// along) and reuses no connection (a late extra answer on a kept-alive
+	// one would reach the next caller), which an authhttp.Transport without
+	// a client of its own gets too, instead of http.DefaultClient's pool.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: http.ProxyFromEnvironment}}
-	if t, ok := upstream.(authhttp.Transport); ok && t.Client != nil {
-		client = t.Client
+	if t, ok := upstream.(authhttp.Transport); ok {
+		if t.Client != nil {
+			client = t.Client
+		} else {
+			upstream = authhttp.Transport{Client: client}
+		}
 	}
 	if client.CheckRedirect == nil {
 		c := *client
@@ -115,7 +124,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer body.Close()
-	n, err := io.Copy(w, body)
+	// Each piece goes out as it comes: the head at once, and no page waits
+	// in a buffer for the next piece of a slow upstream.
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	n, err := io.Copy(flushWriter{w, rc}, body)
 	h.logLine(StreamLog(a, n, err != nil))
 	if err != nil {
 		// Headers are out: only a broken connection tells the caller the
@@ -146,8 +159,9 @@ func (h *Handler) serve(r *http.Request, req *Request) (Answer, io.ReadCloser) {
 		ok, err := limiter.Allow(r.Context(), call.LimitKey)
 		switch {
 		case err != nil:
+			// The limiter's own text stays out of the log too: one category.
 			up, body = forward()
-			up.Detail = strings.TrimSpace(err.Error() + " " + up.Detail)
+			up.Detail = strings.TrimSuffix(DetailLimiter+DetailSep+up.Detail, DetailSep)
 		case !ok:
 			up = Upstream{Limited: true}
 		default:
@@ -173,7 +187,7 @@ func (h *Handler) stream(parent context.Context, call *Call) (Upstream, io.ReadC
 	if err != nil {
 		timer.Stop()
 		cancel()
-		return Upstream{Fault: Unreachable, Detail: "the request could not be made"}, nil
+		return Upstream{Fault: Unreachable, Detail: DetailOther}, nil
 	}
 	for _, f := range call.Header {
 		req.Header[http.CanonicalHeaderKey(f[0])] = []string{f[1]}
@@ -188,15 +202,27 @@ func (h *Handler) stream(parent context.Context, call *Call) (Upstream, io.ReadC
 		return Upstream{Fault: Timeout}, nil
 	}
 	if err != nil {
-		cancel()
+		// Classified before cancel, which would make any failure a timeout.
 		up := outcome(parent, ctx, auth.Answer{}, err)
-		if up.Fault == Cut || up.Fault == TooLarge {
-			up.Fault = Unreachable
-		}
+		cancel()
 		return up, nil
 	}
 	return Upstream{Answer: auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}},
 		cancelOnClose{resp.Body, cancel}
+}
+
+// flushWriter flushes after every write.
+type flushWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.rc.Flush()
+	}
+	return n, err
 }
 
 // cancelOnClose ends a streamed call's context with its body.
@@ -248,32 +274,69 @@ func (h *Handler) forward(parent context.Context, call *Call) Upstream {
 	}
 }
 
-// outcome classifies a transport's result. The detail never holds the URL:
-// a *url.Error would put the refresh token of an auth_refresh in the log.
+// outcome classifies a transport's result. The detail is a category, never
+// the error's text: a *url.Error quotes the URL (an auth_refresh's holds the
+// refresh token), and net/http's parse errors quote what the upstream sent.
 func outcome(parent, ctx context.Context, ans auth.Answer, err error) Upstream {
 	if err == nil {
 		return Upstream{Answer: ans}
 	}
-	var ue *url.Error
-	detail := err
-	if errors.As(err, &ue) {
-		detail = ue.Err
-	}
-	up := Upstream{Answer: ans, Detail: detail.Error()}
+	up := Upstream{Answer: ans}
 	switch {
 	case parent.Err() != nil:
 		up.Fault = Canceled
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 		// The second test serves transports that time out on their own.
-		up.Fault = Timeout
+		up.Fault, up.Detail = Timeout, DetailTimeout
 	case errors.Is(err, auth.ErrAnswerTooLarge):
-		up.Fault = TooLarge
+		up.Fault, up.Detail = TooLarge, DetailTooLarge
 	case ans.StatusCode != 0:
-		up.Fault = Cut
+		up.Fault, up.Detail = Cut, DetailCut
 	default:
-		up.Fault = Unreachable
+		up.Fault, up.Detail = Unreachable, category(err)
 	}
 	return up
+}
+
+// category names why a call got no answer, from the error's type; only the
+// last test looks at its text, and only to pick the category.
+func category(err error) string {
+	var dnsErr *net.DNSError
+	var recordErr tls.RecordHeaderError
+	var alert tls.AlertError
+	var certErr *tls.CertificateVerificationError
+	var protoErr textproto.ProtocolError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return DetailRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return DetailReset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return DetailClosed
+	case errors.As(err, &dnsErr):
+		return DetailDNS
+	case errors.As(err, &recordErr), errors.As(err, &alert), errors.As(err, &certErr):
+		return DetailTLS
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return DetailTimeout
+	case errors.As(err, &protoErr), malformedText(err.Error()):
+		return DetailMalformed
+	}
+	return DetailOther
+}
+
+// malformedText spots net/http's errors about an answer it could not parse
+// ("malformed HTTP status code", "bad Content-Length", "invalid header
+// field", "unsupported transfer encoding", "multiple Content-Length
+// headers"), whose types are not exported.
+func malformedText(s string) bool {
+	for _, w := range [...]string{"malformed", "bad Content-Length", "invalid", "unsupported", "multiple Content-Length", "too long"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // readRequest takes what the core needs from r, reading at most
@@ -281,14 +344,26 @@ func outcome(parent, ctx context.Context, ans auth.Answer, err error) Upstream {
 func readRequest(r *http.Request) *Request {
 	req := &Request{Method: r.Method, Target: r.RequestURI, Scheme: "http", Host: r.Host, RemoteAddr: r.RemoteAddr, Start: time.Now()}
 	if r.URL != nil {
+		if req.Target == "" && r.URL.Scheme != "" {
+			// A Request built by hand with an absolute URL: its scheme is the
+			// proxy's own, as workerd's req.url has it.
+			req.Scheme = r.URL.Scheme
+		}
 		if req.Target == "" {
 			req.Target = r.URL.RequestURI() // a Request built by hand
 		}
-		if r.URL.Scheme != "" {
-			req.Scheme = r.URL.Scheme
-		}
 		if req.Host == "" {
 			req.Host = r.URL.Host
+		}
+		if r.URL.IsAbs() && !strings.HasPrefix(req.Target, "/") {
+			// An absolute-form target: net/http made its authority r.Host
+			// and dropped the Host header. That authority must not make the
+			// caller's origin "own"; the address it came in on does, as the
+			// Host header does in the Worker (wrangler dev sets it so).
+			req.Host = ""
+			if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+				req.Host = a.String()
+			}
 		}
 	}
 	if r.TLS != nil {

@@ -21,7 +21,7 @@
 //	400    invalid_credentials     J-Quants answered 400 (its message passed through)
 //	403    forbidden               J-Quants answered 403 (its message passed through)
 //	403    origin_not_allowed      Origin header not allowed (POST, preflight, any method)
-//	404    not_found               any target but the two endpoints [?query]
+//	404    not_found               any target but the endpoints [?query], once resolved as workerd resolves it
 //	405    method_not_allowed      not POST or OPTIONS (Allow: OPTIONS, POST)
 //	413    body_too_large          body over 4 KiB
 //	415    unsupported_media_type  a body whose Content-Type is not JSON, text/plain or none, or has a charset other than UTF-8
@@ -31,7 +31,7 @@
 //	500    internal                a panic while serving
 //	500    misconfigured           the Config is invalid (every request)
 //	502    endpoint_gone           J-Quants answered 404: V1 was retired on 2026-06-01
-//	502    upstream_error          J-Quants' answer is not the contract (other status, 200 without token, cut off, over 64 KiB)
+//	502    upstream_error          J-Quants' answer is not the contract (other status, 101 included, 200 without token, cut off, over 64 KiB, an encoding not asked for)
 //	502    upstream_unreachable    no answer at all (connection refused, reset, DNS …)
 //	504    timeout                 no answer within UpstreamTimeout
 //
@@ -128,15 +128,17 @@ func (p *Core) BodyReadTimeout() time.Duration { return p.c.bodyRead }
 // Request is what Prepare needs of an incoming request.
 type Request struct {
 	Method string
-	// Target is the request target as received: origin-form "/path?query"
-	// natively (an absolute-form target is refused), or the path and query
-	// of the URL workerd hands the Worker.
+	// Target is the request target as received natively (raw: dot
+	// segments, fragment and absolute form included), or the path and query
+	// of the URL workerd hands the Worker; resolveTarget makes them alike.
 	Target string
 	// Scheme ("http" or "https") and Host ("host[:port]") are the proxy's
 	// own origin, to allow pages served from it.
 	Scheme, Host string
 	// Header holds each header once, names in lower case, repeated values
-	// joined with ", " as fetch's Headers does.
+	// joined with ", " as fetch's Headers does. A header whose value is
+	// empty counts as absent (Get, Has): workerd drops it before the Worker
+	// runs, so the native edge must not see more.
 	Header Header
 	// Body is at most MaxBodyBytes+1 bytes: read no more. TooLarge says the
 	// edge did not read it because Content-Length was over MaxBodyBytes;
@@ -164,15 +166,9 @@ func (h Header) Get(name string) string {
 	return ""
 }
 
-// Has reports whether the header named name (in lower case) is present.
-func (h Header) Has(name string) bool {
-	for _, f := range h {
-		if f[0] == name {
-			return true
-		}
-	}
-	return false
-}
+// Has reports whether the header named name (in lower case) is present
+// with a value that is not empty.
+func (h Header) Has(name string) bool { return h.Get(name) != "" }
 
 // Answer is a complete answer for the edge to send, and its log line.
 type Answer struct {
@@ -218,9 +214,55 @@ type Upstream struct {
 	Limited bool        // the limiter refused: nothing was sent
 	Answer  auth.Answer // the answer, when Fault is NoFault (or Cut/TooLarge, with its status)
 	Fault   Fault
-	// Detail is for the log: a limiter error, or why there was no answer.
-	// It must not hold Call.URL (a refresh token can be in its query).
+	// Detail is for the log: why there was no answer, or that the limiter
+	// failed, as Detail* categories joined by DetailSep. Finish logs any
+	// other text as DetailOther: an error's own text can quote what the
+	// upstream sent (net/http's "malformed HTTP status code \"…\"" quotes
+	// an echoed request line, refresh token included) or Call.URL.
 	Detail string
+}
+
+// The categories of Upstream.Detail, the same for both edges. workerd's
+// fetch tells less than net/http: it says "Network connection lost." for a
+// refused, reset or closed connection and a malformed answer alike
+// (DetailLost), and "internal error" for a failed DNS lookup or TLS
+// handshake (DetailRuntime).
+const (
+	DetailRefused   = "connection refused"
+	DetailReset     = "connection reset"
+	DetailClosed    = "connection closed before the answer"
+	DetailLost      = "connection lost"
+	DetailDNS       = "DNS lookup failed"
+	DetailTLS       = "TLS failed"
+	DetailTimeout   = "timed out"
+	DetailMalformed = "malformed answer"
+	DetailCut       = "answer cut off"
+	DetailTooLarge  = "answer too large"
+	DetailRuntime   = "runtime error"
+	DetailLimiter   = "limiter error"
+	DetailOther     = "other error"
+	// DetailSep joins categories (a limiter error, then why the call failed).
+	DetailSep = "; "
+)
+
+var details = map[string]bool{
+	DetailRefused: true, DetailReset: true, DetailClosed: true, DetailLost: true, DetailDNS: true, DetailTLS: true,
+	DetailTimeout: true, DetailMalformed: true, DetailCut: true, DetailTooLarge: true, DetailRuntime: true,
+	DetailLimiter: true, DetailOther: true,
+}
+
+// knownDetail keeps the categories of d and makes anything else DetailOther.
+func knownDetail(d string) string {
+	if d == "" || details[d] {
+		return d
+	}
+	parts := strings.Split(d, DetailSep)
+	for i, p := range parts {
+		if !details[p] {
+			parts[i] = DetailOther
+		}
+	}
+	return strings.Join(parts, DetailSep)
 }
 
 // Fault is why a Call has no usable answer.
@@ -242,7 +284,7 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	if p.err != nil {
 		return a.fail(500, CodeMisconfigured, "the proxy is misconfigured: "+p.errMsg, p.errMsg), nil
 	}
-	path, query := splitTarget(r.Target)
+	path, query := resolveTarget(r.Target)
 	ep, ok := endpointAt(path)
 	v2, isV2 := v2EndpointAt(path)
 	if !ok && !isV2 {
@@ -258,21 +300,10 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	if isV2 {
 		return p.prepareV2(r, a, v2, query, origin, hasOrigin)
 	}
-	switch r.Method {
-	case "POST":
-	case "OPTIONS":
-		a.set("Allow", Allow)
-		return a.done(204, nil), nil
-	default:
-		a.set("Allow", Allow)
-		return a.fail(405, CodeMethodNotAllowed, "method not allowed: use POST", ""), nil
+	if ans, done := a.allowMethod(r.Method, "POST", Allow, "method not allowed: use POST"); done {
+		return ans, nil
 	}
-	allowOrigin := ""
-	if hasOrigin {
-		allowOrigin = origin
-		a.set("Access-Control-Allow-Origin", origin)
-		a.set("Access-Control-Expose-Headers", "Retry-After")
-	}
+	allowOrigin := a.cors(origin, hasOrigin)
 	// A Content-Type describes a body; with none (J-Quants' auth_refresh
 	// shape, as curl -d '' sends it) there is nothing to refuse.
 	hasBody := len(r.Body) > 0 || r.TooLarge
@@ -295,7 +326,9 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	if msg != "" {
 		return a.fail(400, auth.CodeInvalidInput, msg, ""), nil
 	}
-	header := [][2]string{{"Accept", "application/json"}}
+	// No encoding: an answer in one (say br) is refused alike on both edges,
+	// rather than undone by one runtime and not the other.
+	header := [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}}
 	if req.Body != nil {
 		header = append(header, [2]string{"Content-Type", "application/json"})
 	}
@@ -347,6 +380,8 @@ func (p *Core) authRefresh(query string, body []byte) (auth.Request, string) {
 // Finish turns what became of call into the answer.
 func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	st := call.State
+	up.Detail = knownDetail(up.Detail)
+	up.Answer.Header = joinValues(up.Answer.Header)
 	a := &answer{method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
 	a.header = a.room[:0]
 	if st.V2Path != "" {
@@ -355,10 +390,7 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	a.set("Cache-Control", "no-store")
 	a.set("X-Content-Type-Options", "nosniff")
 	a.set("Vary", "Origin")
-	if st.Origin != "" {
-		a.set("Access-Control-Allow-Origin", st.Origin)
-		a.set("Access-Control-Expose-Headers", "Retry-After")
-	}
+	a.cors(st.Origin, st.Origin != "")
 	if st.V2Path != "" {
 		return p.finishV2(a, st, up)
 	}
@@ -381,6 +413,9 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	}
 	if up.Detail != "" {
 		a.detail = "limiter failed, the login went through: " + up.Detail
+	}
+	if encoded(up.Answer.Header, false) {
+		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered in a Content-Encoding the proxy did not ask for", "upstream status "+strconv.Itoa(up.Answer.StatusCode))
 	}
 	tok, err := st.Endpoint.Decode(up.Answer, now)
 	if err == nil {
@@ -425,6 +460,26 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 		a.set("Retry-After", seconds(e.RetryAfter))
 	}
 	return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(e.StatusCode), "")
+}
+
+// joinValues gives each header of h one value: its values joined with ", ",
+// as fetch's Headers gives them to the Worker, so that both edges read the
+// same text (two Retry-After headers, 7 and 100, are "7, 100": unusable).
+func joinValues(h auth.Header) auth.Header {
+	joined := make(auth.Header, len(h))
+	for name, values := range h {
+		name = strings.ToLower(name)
+		joined[name] = []string{strings.Join(append(joined[name], values...), ", ")}
+	}
+	return joined
+}
+
+// encoded reports whether an answer's body is in a Content-Encoding other
+// than identity, or gzip when gzipOK: the calls ask for no other (and
+// neither edge's runtime undoes one: see Call.Header).
+func encoded(h auth.Header, gzipOK bool) bool {
+	ce := strings.TrimSpace(h.Get("content-encoding"))
+	return ce != "" && !strings.EqualFold(ce, "identity") && !(gzipOK && strings.EqualFold(ce, "gzip"))
 }
 
 func tokenName(e auth.Endpoint) string {
@@ -493,14 +548,8 @@ func ParseState(s string) (State, bool) {
 	return st, true
 }
 
-// splitTarget splits a request target into its path and raw query.
-func splitTarget(target string) (path, query string) {
-	path, query, _ = strings.Cut(target, "?")
-	return path, query
-}
-
-// endpointAt accepts exactly the two paths: no absolute form, no escapes,
-// no dot segments, no trailing slash.
+// endpointAt accepts exactly the two paths, once resolveTarget has made the
+// path what workerd makes of it: no escapes, no trailing slash.
 func endpointAt(path string) (auth.Endpoint, bool) {
 	switch path {
 	case auth.Path:
@@ -520,14 +569,10 @@ func v2EndpointAt(path string) (auth.V2Endpoint, bool) {
 	return auth.LookupV2(rest)
 }
 
-// origin is the Origin header, if any.
+// origin is the Origin header, if any (an empty one is none).
 func (r *Request) origin() (string, bool) {
-	for _, f := range r.Header {
-		if f[0] == "origin" {
-			return f[1], true
-		}
-	}
-	return "", false
+	origin := r.Header.Get("origin")
+	return origin, origin != ""
 }
 
 // originAllowed: a configured origin, or the proxy's own scheme://host.
@@ -539,13 +584,26 @@ func (p *Core) originAllowed(r *Request, origin string) bool {
 	return ok && host != "" && scheme == r.Scheme && strings.EqualFold(host, r.Host)
 }
 
+// SharedClientKey is the limiter key of every request that comes with
+// neither CF-Connecting-IP nor a peer address (a service binding's call to
+// the Worker, say): they share one budget rather than go unlimited.
+const SharedClientKey = "shared:no-client-address"
+
 // clientKey is the limiter key: CF-Connecting-IP (set by Cloudflare; the
-// native server drops it from callers), else the host of RemoteAddr.
+// native server drops it from callers), else the host of RemoteAddr, else
+// SharedClientKey; never "", which would skip the limiter.
 func (r *Request) clientKey() string {
 	if ip := strings.TrimSpace(r.Header.Get("cf-connecting-ip")); ip != "" {
 		return ip
 	}
-	addr := r.RemoteAddr
+	if key := hostOf(r.RemoteAddr); key != "" {
+		return key
+	}
+	return SharedClientKey
+}
+
+// hostOf is the host of a "host:port" or "[ipv6]:port" address.
+func hostOf(addr string) string {
 	if strings.HasPrefix(addr, "[") { // [ipv6]:port
 		if end := strings.IndexByte(addr, ']'); end > 0 {
 			return addr[1:end]

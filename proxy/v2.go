@@ -11,7 +11,8 @@ import (
 const AllowV2 = "GET, OPTIONS"
 
 // passedUpstreamHeaders are the answer headers of J-Quants that reach the
-// caller of a V2 GET; the body passes as it came, so its encoding and
+// caller of a V2 GET; the body passes as it came (neither edge's runtime
+// undoes an encoding: the call names the one it takes), so its encoding and
 // length come along.
 var passedUpstreamHeaders = [...]string{"Content-Type", "Content-Encoding", "Content-Length", "Retry-After"}
 
@@ -19,21 +20,10 @@ var passedUpstreamHeaders = [...]string{"Content-Type", "Content-Encoding", "Con
 // Origin and preflight checks: method (405), key (403 as J-Quants, or 400),
 // query (400), then the call, asking the API limiter first.
 func (p *Core) prepareV2(r *Request, a *answer, ep auth.V2Endpoint, query, origin string, hasOrigin bool) (Answer, *Call) {
-	switch r.Method {
-	case "GET":
-	case "OPTIONS":
-		a.set("Allow", AllowV2)
-		return a.done(204, nil), nil
-	default:
-		a.set("Allow", AllowV2)
-		return a.fail(405, CodeMethodNotAllowed, "method not allowed: the V2 API takes GET", ""), nil
+	if ans, done := a.allowMethod(r.Method, "GET", AllowV2, "method not allowed: the V2 API takes GET"); done {
+		return ans, nil
 	}
-	allowOrigin := ""
-	if hasOrigin {
-		allowOrigin = origin
-		a.set("Access-Control-Allow-Origin", origin)
-		a.set("Access-Control-Expose-Headers", "Retry-After")
-	}
+	allowOrigin := a.cors(origin, hasOrigin)
 	key, hasKey := r.Header.Get(auth.HeaderAPIKey), r.Header.Has(auth.HeaderAPIKey)
 	if key = strings.TrimSpace(key); !hasKey || key == "" {
 		// J-Quants' own answer, without asking it.
@@ -45,11 +35,12 @@ func (p *Core) prepareV2(r *Request, a *answer, ep auth.V2Endpoint, query, origi
 	if err := auth.CheckQuery(query); err != nil {
 		return a.fail(400, auth.CodeInvalidInput, "the "+err.Error(), ""), nil
 	}
-	header := [][2]string{{auth.HeaderAPIKey, key}, {"Accept", "application/json"}}
 	gzip := acceptsGzip(r.Header.Get("accept-encoding"))
+	encoding := "identity"
 	if gzip {
-		header = append(header, [2]string{"Accept-Encoding", "gzip"})
+		encoding = "gzip"
 	}
+	header := [][2]string{{auth.HeaderAPIKey, key}, {"Accept", "application/json"}, {"Accept-Encoding", encoding}}
 	call := &Call{
 		Method:  "GET",
 		URL:     auth.V2URL(p.c.base, ep.Path, query),
@@ -79,10 +70,9 @@ func acceptsGzip(v string) bool {
 }
 
 // finishV2 passes J-Quants' answer through: its status, Content-Type,
-// Retry-After, and its body as it streams (Answer.Stream), with the proxy's
-// own headers added; Content-Encoding and Content-Length too when the call
-// asked for gzip, so the body went undone (otherwise the edge's client
-// undid any encoding, and the length changed with it).
+// Content-Encoding, Content-Length, Retry-After, and its body as it streams
+// (Answer.Stream), with the proxy's own headers added. An answer in an
+// encoding the call did not ask for is refused: the caller could not read it.
 func (p *Core) finishV2(a *answer, st State, up Upstream) Answer {
 	a.set("Vary", "Origin, Accept-Encoding")
 	const upstreamName = "the J-Quants API"
@@ -105,8 +95,11 @@ func (p *Core) finishV2(a *answer, st State, up Upstream) Answer {
 	if !passesThrough(status) {
 		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(status), "")
 	}
+	if encoded(up.Answer.Header, st.Gzip) {
+		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered in a Content-Encoding the proxy did not ask for", "upstream status "+strconv.Itoa(status))
+	}
 	for _, name := range passedUpstreamHeaders {
-		if v := up.Answer.Header.Get(name); v != "" && (st.Gzip || name != "Content-Encoding" && name != "Content-Length") {
+		if v := up.Answer.Header.Get(name); v != "" {
 			a.set(name, v)
 		}
 	}

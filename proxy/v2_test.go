@@ -30,7 +30,7 @@ func TestCoreV2Prepare(t *testing.T) {
 	}{
 		{name: "key check", req: coreRequest("GET", "/v2/equities/master?code=86970", "", "x-api-key", coreKey),
 			call: &proxy.Call{Method: "GET", URL: coreBase + "/v2/equities/master?code=86970",
-				Header:  [][2]string{{"x-api-key", coreKey}, {"Accept", "application/json"}},
+				Header:  [][2]string{{"x-api-key", coreKey}, {"Accept", "application/json"}, {"Accept-Encoding", "identity"}},
 				Timeout: proxy.DefaultV2Timeout, Limiter: proxy.LimiterAPI, LimitKey: "198.51.100.7",
 				State: proxy.State{V2Path: "/equities/master", Start: coreStart}}},
 		{name: "gzip, from an allowed origin, key trimmed", req: coreRequest("GET", "/v2/equities/bars/daily?code=86970&from=2025-01-06", "",
@@ -41,7 +41,7 @@ func TestCoreV2Prepare(t *testing.T) {
 				State: proxy.State{V2Path: "/equities/bars/daily", Gzip: true, Origin: allowed, Start: coreStart}}},
 		{name: "no query", req: coreRequest("GET", "/v2/markets/calendar", "", "x-api-key", coreKey, "accept-encoding", "gzip;q=0"),
 			call: &proxy.Call{Method: "GET", URL: coreBase + "/v2/markets/calendar",
-				Header:  [][2]string{{"x-api-key", coreKey}, {"Accept", "application/json"}},
+				Header:  [][2]string{{"x-api-key", coreKey}, {"Accept", "application/json"}, {"Accept-Encoding", "identity"}},
 				Timeout: proxy.DefaultV2Timeout, Limiter: proxy.LimiterAPI, LimitKey: "198.51.100.7",
 				State: proxy.State{V2Path: "/markets/calendar", Start: coreStart}}},
 		{name: "no key", req: coreRequest("GET", "/v2/equities/master?code=86970", ""),
@@ -69,7 +69,7 @@ func TestCoreV2Prepare(t *testing.T) {
 			status: 403, code: "origin_not_allowed"},
 		{name: "own origin", req: coreRequest("GET", "/v2/equities/master", "", "x-api-key", coreKey, "origin", own),
 			call: &proxy.Call{Method: "GET", URL: coreBase + "/v2/equities/master",
-				Header:  [][2]string{{"x-api-key", coreKey}, {"Accept", "application/json"}},
+				Header:  [][2]string{{"x-api-key", coreKey}, {"Accept", "application/json"}, {"Accept-Encoding", "identity"}},
 				Timeout: proxy.DefaultV2Timeout, Limiter: proxy.LimiterAPI, LimitKey: "198.51.100.7",
 				State: proxy.State{V2Path: "/equities/master", Origin: own, Start: coreStart}}},
 	}
@@ -162,8 +162,14 @@ func TestCoreV2Finish(t *testing.T) {
 			header: map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "Content-Length": "1234",
 				"Access-Control-Allow-Origin": "http://localhost:8787", "Vary": "Origin, Accept-Encoding", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
 			absent: []string{"Set-Cookie", "Server"}},
-		{name: "200 undone", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: upHeader}}, status: 200, stream: true,
-			header: map[string]string{"Content-Type": "application/json"}, absent: []string{"Content-Encoding", "Content-Length", "Access-Control-Allow-Origin"}},
+		{name: "200 identity", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"Content-Type": {"application/json"}, "Content-Length": {"1234"}}}},
+			status: 200, stream: true, header: map[string]string{"Content-Type": "application/json", "Content-Length": "1234"}, absent: []string{"Content-Encoding", "Access-Control-Allow-Origin"}},
+		// The call asked for identity: neither edge's runtime undoes gzip,
+		// so the caller could not read it.
+		{name: "gzip not asked for", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: upHeader}}, status: 502, code: "upstream_error"},
+		{name: "br with gzip asked for", st: gz, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"Content-Encoding": {"br"}}}}, status: 502, code: "upstream_error"},
+		{name: "two Retry-After joined as fetch joins them", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 429, Header: auth.Header{"Retry-After": {"7", "100"}}}},
+			status: 429, stream: true, header: map[string]string{"Retry-After": "7, 100"}},
 		{name: "210", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 210}}, status: 210, stream: true},
 		{name: "400", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 400}}, status: 400, stream: true},
 		{name: "403", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 403}}, status: 403, stream: true},
@@ -203,8 +209,8 @@ func TestCoreV2Finish(t *testing.T) {
 		})
 	}
 	// The limiter failing lets the call through and says so in the log.
-	a := core.Finish(&proxy.Call{State: plain}, proxy.Upstream{Answer: auth.Answer{StatusCode: 200}, Detail: "binding down"}, coreStart)
-	assert.Contains(t, a.Log, `detail="limiter failed, the request went through: binding down"`)
+	a := core.Finish(&proxy.Call{State: plain}, proxy.Upstream{Answer: auth.Answer{StatusCode: 200}, Detail: proxy.DetailLimiter}, coreStart)
+	assert.Contains(t, a.Log, `detail="limiter failed, the request went through: limiter error"`)
 	assert.Equal(t, `x bytes=12`, proxy.StreamLog(proxy.Answer{Log: "x"}, 12, false))
 	assert.Equal(t, `x bytes=5 body="cut off"`, proxy.StreamLog(proxy.Answer{Log: "x"}, 5, true))
 }

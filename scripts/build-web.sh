@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser module into web/ (not committed): jquants-auth.wasm, the
-# auth core compiled to WebAssembly, and Go's matching wasm_exec.js. With
-# them web/ is a complete static site. Files are replaced only when they
+# auth core compiled to WebAssembly, and Go's matching wasm_exec.js; then the
+# brotli and gzip copies of web/'s files. With them web/ is a complete
+# static site. Files are replaced only when they
 # changed, so a running `wrangler dev` is not reloaded for nothing.
 # Prints the sizes and fails when gzip -9 is over the 750,000-byte budget.
 set -euo pipefail
@@ -25,10 +26,13 @@ for f in "$tmp"/*; do
   cmp -s "$f" "web/${f##*/}" || install -m 644 "$f" web/
 done
 
+# NAME.br and NAME.gz beside each text and .wasm file, for `go run .`
+# (internal/webassets); brotli is linked into that tool only.
+go run ./scripts/precompress web
+
 raw=$(wc -c <web/jquants-auth.wasm)
 gz=$(gzip -9c web/jquants-auth.wasm | wc -c)
-br=n/a
-if command -v brotli >/dev/null; then br=$(brotli -c -q 11 web/jquants-auth.wasm | wc -c); fi
+br=$(wc -c <web/jquants-auth.wasm.br)
 echo "web: jquants-auth.wasm $raw bytes, gzip -9 $gz, brotli -q 11 $br (budget: gzip -9 <= $budget)"
 if ((gz > budget)); then
   echo "web: jquants-auth.wasm is over its budget" >&2

@@ -8,12 +8,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtemp, rm, access } from "node:fs/promises";
+import { mkdtemp, rm, access, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const mail = "demo@example.com";
@@ -144,9 +144,9 @@ test("load in Node reads file: URLs from disk, and a failed load is forgotten", 
   const b = load({ wasmURL: "file:///nowhere.wasm" });
   assert.equal(a, b, "memoised");
   const jq = await a;
-  assert.deepEqual(Object.keys(jq), ["authUser", "authRefresh"]);
+  assert.deepEqual(Object.keys(jq), ["authUser", "authRefresh", "checkKey", "get", "pages"]);
   assert.ok(Object.isFrozen(jq));
-  assert.equal(globalThis.__jquantsAuth, undefined, "the Go global is taken off globalThis");
+  assert.equal(globalThis.__jquantsAuth, undefined, "the module leaves no global behind");
 });
 
 test("authUser against the fake J-Quants: a refresh token valid 7 days", async () => {
@@ -261,6 +261,10 @@ frontTest("invalid input is rejected before any request", async () => {
     [() => jq.authUser("no-at-sign", password, { baseURL }), /exactly one @/],
     [() => jq.authUser(mail, "", { baseURL }), "The password is required."],
     [() => jq.authUser(mail, 42, { baseURL }), /must be strings/],
+    [() => jq.authUser({}, password, { baseURL }), /must be strings/],
+    [() => jq.authUser(mail, new TextEncoder().encode(password), { baseURL }), /must be strings/],
+    [() => jq.authUser("dëmo-ünïcode🔑", password, { baseURL }), /exactly one @/],
+    [() => jq.authUser(mail, password, { baseURL: 8787 }), "The baseURL must be a string."],
     [() => jq.authUser(mail, password, { baseURL: "not a url" }), /baseURL/],
     [() => jq.authUser(mail, password, { baseURL, timeoutMs: -1 }), /timeoutMs/],
     [() => jq.authUser(mail, password, { baseURL, timeoutMs: "100" }), /timeoutMs/],
@@ -322,4 +326,41 @@ frontTest("the proxy's own code and message are passed on", async () => {
     assert.match(err.message, /^Not found/);
     return true;
   });
+});
+
+frontTest("the README's JavaScript example runs as it is written", async () => {
+  const readme = await readFile(join(root, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 2, "JavaScript blocks in README.md: V2 (wasm/jquants-auth-v2.test.mjs runs it) and V1");
+  const example = blocks.find((b) => b.includes("authUser("));
+  const moduleImport = '"./jquants-auth.mjs"';
+  const proxy = '"https://proxy.example"';
+  assert.ok(example.includes(moduleImport) && example.includes(proxy), example);
+  // The same code, with the module where it is built, this test's recording
+  // proxy, and the demo account for its free variables mail and password.
+  const code =
+    `const mail = ${JSON.stringify(mail)}, password = ${JSON.stringify(password)};\n` +
+    example
+      .replace(moduleImport, JSON.stringify(pathToFileURL(join(root, "web/jquants-auth.mjs")).href))
+      .replace(proxy, JSON.stringify(via("pass", "proxy")));
+  const file = join(dir, "readme-example.mjs");
+  await writeFile(file, code);
+  const logged = [];
+  const errors = [];
+  const { log, error } = console;
+  console.log = (...args) => logged.push(args.join(" "));
+  console.error = (...args) => errors.push(args.join(" "));
+  try {
+    await import(pathToFileURL(file).href);
+  } finally {
+    Object.assign(console, { log, error });
+  }
+  assert.deepEqual(errors, []);
+  assert.equal(logged.length, 1, logged.join("\n"));
+  assert.match(logged[0], /^an ID token of \d+ characters, valid until \d{4}-\d\d-\d\dT/);
+  assert.deepEqual(
+    requests.map((r) => r.url),
+    ["auth_user", "auth_refresh"].map((p) => `/${testTag}/pass/proxy/v1/token/${p}`),
+    "the token in a body, not in the URL",
+  );
 });

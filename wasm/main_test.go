@@ -3,10 +3,13 @@
 package main
 
 import (
+	"encoding/binary"
+	"math"
 	"strings"
 	"syscall/js"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 const (
@@ -16,23 +19,81 @@ const (
 	token    = "tok-abcdef-123456"
 )
 
-func TestMain(m *testing.M) {
-	register()
-	m.Run()
+// other stands for a JS value of another type (an array, a function).
+type other struct{}
+
+// obj stands for a JS object: its names and values, one after the other.
+type obj []any
+
+// do calls the function name with args as jquants-auth.mjs does: the
+// call's bytes into the buffer, call, and its result, JSON text, out of the
+// buffer and through JSON.parse. Go's nil and js.Null() stand for null.
+func do(name string, args ...any) js.Value {
+	in := encodeValue(nil, name)
+	for _, a := range args {
+		in = encodeValue(in, a)
+	}
+	buffer(int32(len(in)))
+	copy(buf, in)
+	m := call(int32(len(in)))
+	return js.Global().Get("JSON").Call("parse", string(buf[:m]))
 }
 
-// call calls globalThis.__jquantsAuth[name] as jquants-auth.mjs does.
-func call(name string, args ...any) js.Value {
-	return js.Global().Get(globalName).Call(name, args...)
+// encodeValue appends v as jquants-auth.mjs encodes a value.
+func encodeValue(b []byte, v any) []byte { return encodeNested(b, v, false) }
+
+// encodeNested is encodeValue; in an object (nested), an object is another
+// value.
+func encodeNested(b []byte, v any, nested bool) []byte {
+	var tag byte
+	var p []byte
+	switch v := v.(type) {
+	case nil:
+		tag = tagNone
+	case js.Value:
+		if !v.IsNull() && !v.IsUndefined() {
+			panic("only null and undefined as js.Value")
+		}
+		tag = tagNone
+	case string:
+		tag, p = tagString, []byte(v)
+	case int:
+		tag, p = tagNumber, binary.LittleEndian.AppendUint64(nil, math.Float64bits(float64(v)))
+	case float64:
+		tag, p = tagNumber, binary.LittleEndian.AppendUint64(nil, math.Float64bits(v))
+	case bool:
+		tag, p = tagBool, []byte{0}
+		if v {
+			p[0] = 1
+		}
+	case []byte:
+		tag, p = tagBytes, v
+	case obj:
+		if nested {
+			tag = tagOther
+			break
+		}
+		tag = tagObject
+		for _, e := range v {
+			p = encodeNested(p, e, true)
+		}
+	case other:
+		tag = tagOther
+	default:
+		panic("no encoding for a test value")
+	}
+	b = append(b, tag)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+	return append(b, p...)
 }
 
-func bytes(s string) js.Value {
-	return js.Global().Get("TextEncoder").New().Call("encode", s)
-}
+func bytes(s string) []byte { return []byte(s) }
 
 func stringify(v js.Value) string { return js.Global().Get("JSON").Call("stringify", v).String() }
 
-func keys(v js.Value) string { return jsObject.Call("keys", v).Call("join", ",").String() }
+func keys(v js.Value) string {
+	return js.Global().Get("Object").Call("keys", v).Call("join", ",").String()
+}
 
 // wantError checks that v is { error } with code and status, and a message
 // that is one sentence without secrets; it returns the error.
@@ -66,7 +127,7 @@ func isSentence(s string) bool {
 
 func TestBeginAuthUser(t *testing.T) {
 	for _, tc := range []struct{ base any }{{base}, {base + "/"}, {base + "//"}} {
-		v := call("begin", "auth_user", tc.base, "  "+mail+" ", password)
+		v := do("begin", "auth_user", tc.base, "  "+mail+" ", password)
 		if keys(v) != "url,body" {
 			t.Fatalf("begin = %s", stringify(v))
 		}
@@ -82,7 +143,7 @@ func TestBeginAuthUser(t *testing.T) {
 
 func TestBeginDefaultsToTheJQuantsAPI(t *testing.T) {
 	for _, b := range []any{js.Undefined(), js.Null(), ""} {
-		if got := call("begin", "auth_user", b, mail, password).Get("url").String(); got != "https://api.jquants.com/v1/token/auth_user" {
+		if got := do("begin", "auth_user", b, mail, password).Get("url").String(); got != "https://api.jquants.com/v1/token/auth_user" {
 			t.Errorf("baseURL %v: url %q", b, got)
 		}
 	}
@@ -91,7 +152,7 @@ func TestBeginDefaultsToTheJQuantsAPI(t *testing.T) {
 func TestBeginAuthRefreshPutsTheTokenInTheBody(t *testing.T) {
 	// Visible ASCII that JSON must escape still round-trips.
 	for _, tok := range []string{token, `a"b\c</d>`} {
-		v := call("begin", "auth_refresh", base+"/prefix/", tok)
+		v := do("begin", "auth_refresh", base+"/prefix/", tok)
 		url := v.Get("url").String()
 		if url != base+"/prefix/v1/token/auth_refresh" {
 			t.Errorf("url %q: want no query", url)
@@ -123,9 +184,12 @@ func TestBeginRejectsBadInput(t *testing.T) {
 		{"baseURL with user info", []any{"auth_user", "https://u:p@proxy.example", mail, password}, "baseURL"},
 		{"baseURL without host", []any{"auth_user", "https:///x", mail, password}, "baseURL"},
 		{"baseURL a number", []any{"auth_user", 1, mail, password}, "baseURL must be a string"},
+		{"baseURL an object", []any{"auth_user", other{}, mail, password}, "baseURL must be a string"},
+		{"mail address an object", []any{"auth_user", base, other{}, password}, "must be strings"},
+		{"refresh token bytes", []any{"auth_refresh", base, []byte(token)}, "must be a string"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := wantError(t, call("begin", tc.args...), "invalid_input", 0)
+			e := wantError(t, do("begin", tc.args...), "invalid_input", 0)
 			if msg := e.Get("message").String(); !strings.Contains(msg, tc.want) {
 				t.Errorf("message %q, want it to contain %q", msg, tc.want)
 			}
@@ -135,7 +199,7 @@ func TestBeginRejectsBadInput(t *testing.T) {
 
 // decide's arguments: kind, attempt, status, retryAfter, body, fault.
 func answer(kind string, attempt, status int, retryAfter any, body string) js.Value {
-	return call("decide", kind, attempt, status, retryAfter, bytes(body), "")
+	return do("decide", kind, attempt, status, retryAfter, bytes(body), "")
 }
 
 func TestDecideToken(t *testing.T) {
@@ -230,12 +294,12 @@ func TestDecideWaits(t *testing.T) {
 		if ms := wait(t, answer("auth_user", 1, 504, js.Null(), `{}`)); ms < 200 || ms > 400 {
 			t.Fatalf("second retry waits %d ms, want 200–400", ms)
 		}
-		if ms := wait(t, call("decide", "auth_user", 1, 0, js.Null(), js.Null(), "network")); ms < 200 || ms > 400 {
+		if ms := wait(t, do("decide", "auth_user", 1, 0, js.Null(), js.Null(), "network")); ms < 200 || ms > 400 {
 			t.Fatalf("a network failure's retry waits %d ms, want 200–400", ms)
 		}
 	}
 	wantError(t, answer("auth_user", 2, 500, js.Null(), `{}`), "upstream_error", 500)
-	wantError(t, call("decide", "auth_user", 2, 0, js.Null(), js.Null(), "network"), "network", 0)
+	wantError(t, do("decide", "auth_user", 2, 0, js.Null(), js.Null(), "network"), "network", 0)
 	wantError(t, answer("auth_user", 0, 429, "1", `{}`), "rate_limited", 429) // 4xx: never retried
 }
 
@@ -249,7 +313,7 @@ func TestDecideFaults(t *testing.T) {
 		{"too_large", "upstream_error", "Answer body is larger than 64 KiB.", 200},
 	} {
 		// Even on the first attempt: none of these is retried.
-		v := call("decide", "auth_user", 0, tc.status, js.Null(), js.Null(), tc.fault)
+		v := do("decide", "auth_user", 0, tc.status, js.Null(), js.Null(), tc.fault)
 		if got := wantError(t, v, tc.code, tc.status).Get("message").String(); got != tc.message {
 			t.Errorf("%s: message %q, want %q", tc.fault, got, tc.message)
 		}
@@ -259,10 +323,78 @@ func TestDecideFaults(t *testing.T) {
 // A bug in what our JS passes answers with code internal, and the program
 // goes on serving.
 func TestPanicIsInternalError(t *testing.T) {
-	wantError(t, call("begin", "auth_nothing", base, mail, password), "internal", 0)
-	wantError(t, call("decide", "auth_user", "not a number", 200), "internal", 0)
-	if v := call("begin", "auth_user", base, mail, password); keys(v) != "url,body" {
+	wantError(t, do("begin", "auth_nothing", base, mail, password), "internal", 0)
+	wantError(t, do("decide", "auth_user", "not a number", 200), "internal", 0)
+	if v := do("begin", "auth_user", base, mail, password); keys(v) != "url,body" {
 		t.Errorf("after a panic, begin = %s", stringify(v))
+	}
+}
+
+// The buffer: its address is its array's, it grows to what is asked, and a
+// result longer than the call's bytes grows it too.
+func TestBuffer(t *testing.T) {
+	p := buffer(100 << 10)
+	if len(buf) < 100<<10 || p != uint32(uintptr(unsafe.Pointer(&buf[0]))) {
+		t.Fatalf("buffer(100 KiB) = %#x, buf %d bytes at %p", p, len(buf), &buf[0])
+	}
+	if buffer(10) != p {
+		t.Error("a smaller request moved the buffer")
+	}
+	// A body of 64 KiB, the most JS passes, grows the buffer past it.
+	big := strings.Repeat("x", 64<<10)
+	wantError(t, do("decide", "auth_user", 0, 200, nil, bytes(big), ""), "upstream_error", 200)
+	if len(buf) < 64<<10 {
+		t.Errorf("after a 64 KiB body the buffer is %d bytes", len(buf))
+	}
+
+	buf = make([]byte, 64)
+	in := encodeValue(encodeValue(encodeValue(encodeValue(nil, "begin"), "auth_refresh"), nil), token)
+	copy(buf, in)
+	m := call(int32(len(in)))
+	want := `{"url":"https://api.jquants.com/v1/token/auth_refresh?refreshtoken=` + token + `","body":""}`
+	if string(buf[:m]) != want {
+		t.Errorf("result %q, want %q", buf[:m], want)
+	}
+}
+
+// Bytes our own JS never writes (cut short, an unknown function, no name,
+// a length outside the buffer) answer with code internal, and the next
+// call works.
+func TestMalformedCallIsInternalError(t *testing.T) {
+	for _, in := range [][]byte{
+		{tagString, 200, 0, 0, 0, 'b'},
+		{tagString, 5},
+		encodeValue(nil, "nothing"),
+		encodeValue(nil, 1),
+		{},
+	} {
+		buffer(int32(len(in)))
+		copy(buf, in)
+		v := js.Global().Get("JSON").Call("parse", string(buf[:call(int32(len(in)))]))
+		wantError(t, v, "internal", 0)
+	}
+	for _, n := range []int32{-1, int32(len(buf)) + 1} {
+		v := js.Global().Get("JSON").Call("parse", string(buf[:call(n)]))
+		wantError(t, v, "internal", 0)
+	}
+	if v := do("begin", "auth_user", base, mail, password); keys(v) != "url,body" {
+		t.Errorf("after malformed calls, begin = %s", stringify(v))
+	}
+}
+
+// Numbers cross as float64 and are truncated, as js.Value.Int did.
+func TestNumbersAreTruncated(t *testing.T) {
+	in := encodeValue(encodeValue(nil, "decide"), "auth_user")
+	for _, f := range []float64{1.9, 200} {
+		in = append(in, tagNumber, 8, 0, 0, 0)
+		in = binary.LittleEndian.AppendUint64(in, math.Float64bits(f))
+	}
+	in = encodeValue(encodeValue(encodeValue(in, nil), bytes(`{"refreshToken":"`+token+`"}`)), "")
+	buffer(int32(len(in)))
+	copy(buf, in)
+	v := js.Global().Get("JSON").Call("parse", string(buf[:call(int32(len(in)))]))
+	if v.Get("token").String() != token {
+		t.Errorf("attempt 1.9, status 200: %s", stringify(v))
 	}
 }
 

@@ -1,6 +1,6 @@
-// Types for jquants-auth.mjs: J-Quants tokens from the browser (or Node ≥ 20)
-// through a CORS proxy, with the decisions made by Go compiled to
-// WebAssembly. TypeScript finds this file for "./jquants-auth.mjs" (a .mjs
+// Types for jquants-auth.mjs: the J-Quants API V2 with an API key (and the
+// retired V1 login) from the browser (or Node ≥ 20) through a CORS proxy,
+// with the decisions made by Go compiled to WebAssembly. TypeScript finds this file for "./jquants-auth.mjs" (a .mjs
 // module's types live in the matching .d.mts).
 
 /** Options of {@link load}. Only the first call's options count. */
@@ -53,16 +53,29 @@ export interface AuthRefreshResult {
 /** The codes an {@link AuthError} carries. */
 export type AuthErrorCode =
   /** The arguments are unusable (e.g. no `@` in the mail address, empty
-   *  password or refresh token, bad `baseURL`); nothing was sent. status 0. */
+   *  password, refresh token or API key, bad `baseURL`, an undocumented V2
+   *  path, a bad query or plan); nothing was sent. status 0. V2: also a 400
+   *  from J-Quants for the query's parameters (e.g. neither code nor date). */
   | "invalid_input"
   /** 400: the mail address and password, or the refresh token, are incorrect. */
   | "invalid_credentials"
-  /** 403. */
+  /** 403 (V1; V2: a 403 whose message is none of the four below). */
   | "forbidden"
-  /** 429; see `retryAfter`. */
+  /** V2 403: no API key was sent. */
+  | "key_required"
+  /** V2 403: the API key is wrong, or was deleted or re-issued. */
+  | "key_invalid"
+  /** V2 403: the plan does not include this endpoint. */
+  | "not_on_plan"
+  /** V2 403: no such endpoint (or method). */
+  | "no_such_endpoint"
+  /** V2 400: a date outside the plan's window; see `from` and `to`. */
+  | "outside_plan_dates"
+  /** 429; see `retryAfter` (V2: at least 60 s, as J-Quants asks). */
   | "rate_limited"
-  /** 500, 502, 503, 504 (after retries), any other unexpected status, or a
-   *  200 without a usable token. */
+  /** 500, 502, 503, 504 (after retries), any other unexpected status, a
+   *  200 without a usable token, or (V2) a 200 that is not a page or a page
+   *  over 16 MiB. */
   | "upstream_error"
   /** The V1 endpoint no longer exists upstream (J-Quants retired it). */
   | "endpoint_gone"
@@ -90,8 +103,140 @@ export interface AuthError extends Error {
    *  code's description. Never the password or a token. */
   message: string;
   /** Seconds to wait before trying again, when a 429 or 503 said
-   *  (Retry-After; the proxy must expose that header to CORS). */
+   *  (Retry-After; the proxy must expose that header to CORS). A V2 429
+   *  always has it, at least 60. */
   retryAfter?: number;
+  /** Code `"outside_plan_dates"`: the first day the plan covers, as
+   *  J-Quants said it (`"2024-03-21"`). */
+  from?: string;
+  /** Code `"outside_plan_dates"`: the last day the plan covers, or null
+   *  when the window has no end (the paid plans). */
+  to?: string | null;
+}
+
+/** The same error by the name it carries. */
+export type JQuantsAuthError = AuthError;
+
+/** A J-Quants plan; it sets the pace (requests a minute per key): free 5,
+ *  light 60, standard 120, premium 500; `/fins/summary` and `/fins/details`
+ *  at most 60 on every plan. */
+export type Plan = "free" | "light" | "standard" | "premium";
+
+/** The V2 data endpoints J-Quants documents, as {@link JQuantsAuth.get}
+ *  takes them. */
+export type V2Path =
+  | "/equities/master"
+  | "/equities/bars/daily"
+  | "/equities/bars/daily/am"
+  | "/equities/bars/minute"
+  | "/equities/earnings-calendar"
+  | "/equities/investor-types"
+  | "/fins/summary"
+  | "/fins/details"
+  | "/fins/dividend"
+  | "/markets/calendar"
+  | "/markets/breakdown"
+  | "/markets/margin-interest"
+  | "/markets/margin-alert"
+  | "/markets/short-ratio"
+  | "/markets/short-sale-report"
+  | "/indices/bars/daily"
+  | "/indices/bars/daily/topix"
+  | "/derivatives/bars/daily/futures"
+  | "/derivatives/bars/daily/options"
+  | "/derivatives/bars/daily/options/225"
+  | "/bulk/list"
+  | "/bulk/get";
+
+/** A V2 query: parameter names to values, e.g. `{ code: "86970", from:
+ *  "2026-06-01", to: "2026-08-31" }`. Never `pagination_key`: the fetch
+ *  follows it. */
+export type Query = Record<string, string | number | boolean>;
+
+/** What {@link V2Options.onProgress} is told: after each page (`reason`
+ *  `"page"`, `waitMs` 0), and when a wait starts: `"pace"` keeps to the
+ *  plan's rate, `"rate_limited"` waits out a 429 (60 s or more, never
+ *  retried at once), `"retry"` backs off after a 5xx or a failed request. */
+export interface Progress {
+  /** Pages received so far. */
+  pages: number;
+  /** Their rows. */
+  rows: number;
+  /** Their bytes, as read (after any gzip). */
+  bytes: number;
+  /** The wait starting now, in milliseconds; 0 for a page. */
+  waitMs: number;
+  reason: "page" | "pace" | "rate_limited" | "retry";
+}
+
+/** Options of {@link JQuantsAuth.checkKey}, {@link JQuantsAuth.get} and
+ *  {@link JQuantsAuth.pages}. */
+export interface V2Options {
+  /** The proxy, as for {@link CallOptions.baseURL}; requests go to
+   *  `${baseURL}/v2${path}?${query}`. Default: `location.origin`; where
+   *  there is none (Node), the J-Quants API. */
+  baseURL?: string | URL;
+  /** The plan the key is on; it sets the pace. The module keeps one pace
+   *  per plan for its life, so a key check and the fetches after it share
+   *  it. Default `"free"`. */
+  plan?: Plan;
+  /** Bound on each request (waits not included), in milliseconds (1 to
+   *  600000). Default 30000. */
+  timeoutMs?: number;
+  /** Aborting it stops the fetch (a request in flight or a wait): the call
+   *  rejects with code `"canceled"`. */
+  signal?: AbortSignal;
+  /** Told of each page and each wait; see {@link Progress}. */
+  onProgress?: (progress: Progress) => void;
+  /** The clock, in epoch milliseconds. Default `Date.now`. With `sleep`,
+   *  for tests: a clock of one's own makes the pace's minutes instant. */
+  now?: () => number;
+  /** Waits `ms`, rejecting if `signal` aborts. Default: a timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** JPX Group's `/equities/master` row that the key check fetched, with
+ *  J-Quants' field names. */
+export interface Listing {
+  Date: string;
+  Code: string;
+  /** The company's name in Japanese, and in English. */
+  CoName: string;
+  CoNameEn: string;
+  S17: string;
+  S17Nm: string;
+  S33: string;
+  S33Nm: string;
+  ScaleCat: string;
+  /** The market segment's code and name (in Japanese). */
+  Mkt: string;
+  MktNm: string;
+  Mrgn: string;
+  MrgnNm: string;
+}
+
+/** What {@link JQuantsAuth.checkKey} yields: the key works. */
+export interface CheckKeyResult {
+  listing: Listing;
+}
+
+/** A row of a V2 answer, with J-Quants' field names. */
+export type Row = Record<string, unknown>;
+
+/** What {@link JQuantsAuth.get} yields: every page's rows, joined in order. */
+export interface GetResult<R = Row> {
+  data: R[];
+  /** How many pages they came in. */
+  pages: number;
+}
+
+/** One page of {@link JQuantsAuth.pages}. */
+export interface Page<R = Row> {
+  /** 1 for the first page. */
+  number: number;
+  data: R[];
+  /** Its bytes, as read. */
+  bytes: number;
 }
 
 /** The loaded module. */
@@ -107,6 +252,22 @@ export interface JQuantsAuth {
    *  the token goes in the query, as J-Quants' contract says. Retries as {@link authUser} does. Resolves to the ID token, rejects
    *  with an {@link AuthError}. */
   authRefresh(refreshToken: string, options?: CallOptions): Promise<AuthRefreshResult>;
+  /** Checks an API key: GET `/v2/equities/master?code=86970` (one row, on
+   *  every plan), paced as {@link get}. Resolves when the key works, with
+   *  the row; rejects with an {@link AuthError}: `"key_required"`,
+   *  `"key_invalid"`, `"rate_limited"` (not waited out: `retryAfter` says
+   *  how long, and later calls on the plan wait that long first),
+   *  `"timeout"`, `"network"`, `"canceled"`, … */
+  checkKey(apiKey: string, options?: V2Options): Promise<CheckKeyResult>;
+  /** GETs `path` with `query`, following `pagination_key` to the last
+   *  page, paced by `options.plan`; a 429 is waited out (60 s or more) and
+   *  tried again, as are 5xx answers and failed requests (twice, backing
+   *  off). Resolves to every page's rows joined (a 210 is an empty page),
+   *  rejects with an {@link AuthError}. */
+  get<R = Row>(apiKey: string, path: V2Path | (string & {}), query?: Query | null, options?: V2Options): Promise<GetResult<R>>;
+  /** The pages of {@link get} one by one. Breaking out of the loop stops the
+   *  fetch. */
+  pages<R = Row>(apiKey: string, path: V2Path | (string & {}), query?: Query | null, options?: V2Options): AsyncGenerator<Page<R>, void, undefined>;
 }
 
 /** Loads jquants-auth.wasm once (the promise is memoised; a failed load may

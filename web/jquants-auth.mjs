@@ -1,24 +1,31 @@
-// jquants-auth.mjs: J-Quants tokens in the browser (and in Node ≥ 20).
+// jquants-auth.mjs: J-Quants in the browser (and in Node ≥ 20): API V2
+// with an API key, and the retired V1 login.
 //
 //   import { load } from "./jquants-auth.mjs";
 //   const jq = await load();
-//   const { refreshToken } = await jq.authUser(mail, password, { baseURL: "https://proxy.example" });
-//   const { idToken } = await jq.authRefresh(refreshToken, { baseURL: "https://proxy.example" });
+//   const opts = { baseURL: "https://proxy.example", plan: "free" };
+//   const { listing } = await jq.checkKey(apiKey, opts); // JPX Group's row: the key works
+//   const { data } = await jq.get(apiKey, "/equities/bars/daily", { code: "86970" }, opts);
 //
 // Go compiled to WebAssembly (jquants-auth.wasm, built by `make web`, with
-// Go's wasm_exec.js beside it) decides; this file does the I/O. Go checks
-// the input and builds each request (begin), then says what every outcome
-// means (decide): a token, an error, or "wait this long and send it again".
-// Here we fetch, read the answer, and wait. The boundary is described in
-// wasm/main.go; the contract for callers is in jquants-auth.d.mts.
+// Go's wasm_exec.js beside it) decides; this file does the I/O. For V2, Go
+// checks the key, path and query and says what to send and when (it keeps
+// each plan's pace), then what every answer means: a page, the next page,
+// an error, or "wait this long first". Here we fetch, JSON.parse the pages
+// and wait. The boundary (callGo here) is described in wasm/main.go and
+// wasm/v2.go; the contract for callers is in jquants-auth.d.mts.
 //
 // baseURL must be a CORS proxy (the project's Worker): J-Quants itself sends
-// no CORS headers, and authRefresh sends the proxy's {"refreshtoken"} body.
+// no CORS headers. The API key is an argument, held in memory for the call
+// only: never stored, never put in a URL, never logged.
 
-const GLOBAL = "__jquantsAuth";
 const MAX_ANSWER_BYTES = 64 << 10; // auth.MaxAnswerBytes
 const DEFAULT_TIMEOUT_MS = 10000;
 const MAX_TIMEOUT_MS = 600000;
+const MAX_PAGE_BYTES = 16 << 20; // auth.MaxPageBytes
+const DEFAULT_REQUEST_TIMEOUT_MS = 30000; // auth.DefaultRequestTimeout
+// The Go functions this file calls (wasm/main.go's invoke).
+const GO_FUNCTIONS = ["begin", "decide", "fetchBegin", "fetchNext", "fetchReceive", "fetchEnd"];
 
 let loading; // the memoised load() promise
 
@@ -39,6 +46,10 @@ export function load(options = {}) {
 async function start({ wasmURL, wasmExecURL } = {}) {
   wasmURL = new URL(wasmURL ?? "./jquants-auth.wasm", import.meta.url);
   wasmExecURL = new URL(wasmExecURL ?? "./wasm_exec.js", import.meta.url);
+  // The module downloads and compiles while wasm_exec.js loads: neither
+  // waits for the other (index.html preloads both).
+  const compiling = compile(wasmURL);
+  compiling.catch(() => {}); // awaited below; a failed import must not leave it unhandled
   if (typeof globalThis.Go !== "function") {
     // A classic script that only defines globals (globalThis.Go); importing
     // it as a module runs it the same way, within script-src 'self', and
@@ -46,26 +57,15 @@ async function start({ wasmURL, wasmExecURL } = {}) {
     await import(/* webpackIgnore: true */ /* @vite-ignore */ wasmExecURL.href);
   }
   const go = new globalThis.Go();
-  const instance = await instantiate(wasmURL, go.importObject);
-  // run() executes Go's main up to its select{}, which registers the global
-  // synchronously; its promise settles only if the program ends.
+  const instance = await WebAssembly.instantiate(await compiling, go.importObject);
+  // run() executes Go's main until it blocks, which keeps the exports
+  // callable; its promise settles only if the program ends.
   go.run(instance).catch(() => {});
-  const api = globalThis[GLOBAL];
-  delete globalThis[GLOBAL];
-  if (go.exited || typeof api?.begin !== "function" || typeof api?.decide !== "function") {
+  const { exports } = instance;
+  if (go.exited || typeof exports.buffer !== "function" || typeof exports.call !== "function") {
     throw new Error("jquants-auth: the WebAssembly module did not start");
   }
-  // Go recovers its own panics; this is for a Go program that has ended
-  // (out of memory), whose functions throw.
-  const guarded = (f) => (...args) => {
-    if (go.exited) throw stopped();
-    try {
-      return f(...args);
-    } catch {
-      throw stopped();
-    }
-  };
-  const core = { begin: guarded(api.begin), decide: guarded(api.decide) };
+  const core = Object.fromEntries(GO_FUNCTIONS.map((name) => [name, (...args) => callGo(go, exports, name, args)]));
   return Object.freeze({
     authUser(mailaddress, password, options) {
       return exchange(core, "auth_user", [mailaddress, password], options, "refreshToken");
@@ -73,34 +73,119 @@ async function start({ wasmURL, wasmExecURL } = {}) {
     authRefresh(refreshToken, options) {
       return exchange(core, "auth_refresh", [refreshToken], options, "idToken");
     },
+    async checkKey(apiKey, options) {
+      // Go ends a check with its one page, whose first row is the listing,
+      // or with an error.
+      for await (const page of v2(core, "check", apiKey, undefined, undefined, options)) {
+        return { listing: page.data[0] };
+      }
+      throw stopped();
+    },
+    async get(apiKey, path, query, options) {
+      const data = [];
+      let pages = 0;
+      for await (const page of v2(core, "get", apiKey, path, query, options)) {
+        pages++;
+        for (const row of page.data) data.push(row);
+      }
+      return { data, pages };
+    },
+    pages(apiKey, path, query, options) {
+      return v2(core, "get", apiKey, path, query, options);
+    },
   });
 }
 
-async function instantiate(url, imports) {
+const toUTF8 = new TextEncoder();
+const fromUTF8 = new TextDecoder();
+
+// callGo calls the Go function name with args and returns its result: the
+// call's bytes go into Go's buffer (exports.buffer), exports.call runs it
+// and leaves the result there as JSON text. Go recovers its own panics; a
+// throw here means the Go program has ended (out of memory).
+function callGo(go, exports, name, args) {
+  if (go.exited) throw stopped();
+  const input = encodeCall(name, args);
+  let result;
+  try {
+    // A fresh view for each use: memory grows, and growing detaches views.
+    new Uint8Array(exports.mem.buffer, exports.buffer(input.length) >>> 0, input.length).set(input);
+    const n = exports.call(input.length);
+    result = fromUTF8.decode(new Uint8Array(exports.mem.buffer, exports.buffer(n) >>> 0, n));
+  } catch {
+    throw stopped();
+  }
+  return JSON.parse(result);
+}
+
+// The tags of a call's values (wasm/main.go): undefined or null, string,
+// number, Uint8Array, anything else, boolean, an object that is no array.
+const [NONE, STRING, NUMBER, BYTES, OTHER, BOOLEAN, OBJECT] = [0, 1, 2, 3, 4, 5, 6];
+const NO_BYTES = new Uint8Array(0);
+
+// encodeCall is name, then each argument: a tag byte, a 4-byte
+// little-endian length, the bytes.
+function encodeCall(name, args) {
+  return encodeValues([name, ...args], false);
+}
+
+// encodeValues encodes values one after the other. An object's bytes are its
+// own entries' names and values (nested: an object among them is OTHER, so
+// that a deep one costs nothing).
+function encodeValues(values, nested) {
+  const encoded = values.map((v) => {
+    if (v === undefined || v === null) return [NONE, NO_BYTES];
+    if (typeof v === "string") return [STRING, toUTF8.encode(v)];
+    if (typeof v === "number") {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v, true);
+      return [NUMBER, b];
+    }
+    if (typeof v === "boolean") return [BOOLEAN, Uint8Array.of(v ? 1 : 0)];
+    if (v instanceof Uint8Array) return [BYTES, v];
+    if (!nested && typeof v === "object" && !Array.isArray(v)) return [OBJECT, encodeValues(Object.entries(v).flat(), true)];
+    return [OTHER, NO_BYTES];
+  });
+  const out = new Uint8Array(encoded.reduce((n, [, b]) => n + 5 + b.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const [tag, b] of encoded) {
+    out[at] = tag;
+    view.setUint32(at + 1, b.length, true);
+    out.set(b, at + 5);
+    at += 5 + b.length;
+  }
+  return out;
+}
+
+// compile fetches and compiles the module, streaming: compiling starts with
+// the first bytes.
+async function compile(url) {
   if (url.protocol === "file:") {
     // Node: its fetch refuses file: URLs. Browsers never get here, so they
     // never load node:fs.
     const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
-    return (await WebAssembly.instantiate(await readFile(url), imports)).instance;
+    return WebAssembly.compile(await readFile(url));
   }
+  // The same mode and credentials as index.html's <link rel="preload"
+  // as="fetch" crossorigin>, so that this fetch takes the preloaded answer.
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) {
     throw new Error(`jquants-auth: cannot load ${url.pathname}: HTTP ${response.status}`);
   }
   const type = response.headers.get("Content-Type") ?? "";
-  if (typeof WebAssembly.instantiateStreaming === "function" && /^application\/wasm\b/i.test(type)) {
-    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  if (typeof WebAssembly.compileStreaming === "function" && /^application\/wasm\b/i.test(type)) {
+    return WebAssembly.compileStreaming(response);
   }
   // A server that sends another MIME type: compile from the bytes.
-  return (await WebAssembly.instantiate(await response.arrayBuffer(), imports)).instance;
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 // exchange is one call: Go's begin, then fetch and Go's decide until Go says
 // done. Go keeps no state, so the attempt number travels with each decide.
 async function exchange(core, kind, secrets, options, field) {
   const opts = readOptions(options);
-  let baseURL = opts.baseURL === undefined ? globalThis.location?.origin : opts.baseURL;
-  if (baseURL instanceof URL) baseURL = baseURL.href;
+  const baseURL = defaultBaseURL(opts.baseURL);
   const req = core.begin(kind, baseURL, ...secrets);
   if (req.error) throw authError(req.error);
   const { signal } = opts;
@@ -147,6 +232,146 @@ async function exchange(core, kind, secrets, options, field) {
   }
 }
 
+// v2 runs one V2 fetch: Go's fetchBegin, then, until Go says done, Go's
+// fetchNext (send now, or wait first), the request, and Go's fetchReceive.
+// It yields each page ({ number, data, bytes }). Leaving it early (break,
+// an error, the signal) drops the fetch in Go, the key with it.
+async function* v2(core, kind, apiKey, path, query, options) {
+  const opts = readV2Options(options);
+  const begun = core.fetchBegin(kind, apiKey, defaultBaseURL(opts.baseURL), path, queryStrings(query), opts.plan);
+  if (begun.error) throw authError(begun.error);
+  const { handle } = begun;
+  const progress = { pages: 0, rows: 0, bytes: 0 };
+  let reason = "pace"; // why the next wait, if any, is made
+  // An abort outside a request: Go ends the fetch as for one inside.
+  const canceled = () =>
+    authError(core.fetchReceive(handle, 0, null, null, null, null, false, "canceled", opts.now(), null).error);
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) throw canceled();
+      const next = core.fetchNext(handle, opts.now());
+      if (next.done) return;
+      if (next.waitMs > 0) {
+        opts.onProgress?.({ ...progress, waitMs: next.waitMs, reason });
+        try {
+          await opts.sleep(next.waitMs, opts.signal);
+        } catch (err) {
+          if (opts.signal?.aborted) throw canceled();
+          throw err;
+        }
+        continue;
+      }
+      const answer = await send(next, opts, kind === "check" ? MAX_ANSWER_BYTES : MAX_PAGE_BYTES);
+      const page = readPage(answer);
+      const step = core.fetchReceive(
+        handle,
+        answer.status,
+        answer.retryAfter,
+        page.paginationKey,
+        page.message,
+        page.code,
+        page.malformed,
+        answer.fault,
+        opts.now(),
+        page.data[0] ?? null,
+      );
+      if (step.page) {
+        progress.pages++;
+        progress.rows += page.data.length;
+        progress.bytes += answer.body.byteLength;
+        opts.onProgress?.({ ...progress, waitMs: 0, reason: "page" });
+        yield { number: progress.pages, data: page.data, bytes: answer.body.byteLength };
+      }
+      if (step.error && step.done) throw authError(step.error);
+      if (step.done) return;
+      reason = !step.error ? "pace" : step.error.code === "rate_limited" ? "rate_limited" : "retry";
+    }
+  } finally {
+    core.fetchEnd(handle);
+  }
+}
+
+// queryStrings is query with its numbers and booleans written as String
+// writes them, as a URL would have them; Go checks the rest.
+function queryStrings(query) {
+  if (query === null || typeof query !== "object" || Array.isArray(query)) return query;
+  const string = (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
+  return Object.fromEntries(Object.entries(query).map(([name, v]) => [name, string(v)]));
+}
+
+// send makes the request Go named: the key in x-api-key (never in the URL),
+// no cookies, no redirects; the body read up to limit bytes.
+async function send({ url, apiKey }, opts, limit) {
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const both = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  try {
+    const res = await fetch(url, {
+      headers: { "x-api-key": apiKey, Accept: "application/json" },
+      signal: both,
+      credentials: "omit",
+      redirect: "error",
+      cache: "no-store",
+    });
+    const body = await readAtMost(res, limit);
+    return { status: res.status, retryAfter: res.headers.get("Retry-After"), body, fault: body === null ? "too_large" : "" };
+  } catch {
+    const fault = !both.aborted ? "network" : opts.signal?.aborted ? "canceled" : "timeout";
+    return { status: 0, retryAfter: null, body: null, fault };
+  }
+}
+
+// readPage parses an answer with JSON.parse and hands Go what it decides on:
+// a page's rows and pagination_key, or an error's message and code.
+function readPage({ status, body }) {
+  let parsed;
+  try {
+    parsed = body && JSON.parse(fromUTF8.decode(body));
+  } catch {
+    parsed = undefined;
+  }
+  const object = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : {};
+  const string = (v) => (typeof v === "string" ? v : null);
+  const data = Array.isArray(object.data) ? object.data : undefined;
+  const key = object.pagination_key;
+  return {
+    data: data ?? [],
+    paginationKey: string(key),
+    malformed: !data || (key !== undefined && typeof key !== "string"),
+    message: string(object.message),
+    code: string(object.code),
+  };
+}
+
+// readV2Options checks what only JS uses; Go checks baseURL and plan.
+function readV2Options(options) {
+  if (options != null && typeof options !== "object") throw inputError("The options must be an object.");
+  const {
+    baseURL,
+    plan,
+    timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    signal,
+    onProgress,
+    now = Date.now,
+    sleep: wait = sleep,
+  } = options ?? {};
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw inputError(`The timeoutMs option must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}.`);
+  }
+  if (signal != null && !(signal instanceof AbortSignal)) {
+    throw inputError("The signal option must be an AbortSignal.");
+  }
+  for (const [name, f] of [["onProgress", onProgress], ["now", now], ["sleep", wait]]) {
+    if (f != null && typeof f !== "function") throw inputError(`The ${name} option must be a function.`);
+  }
+  return { baseURL: baseURL ?? undefined, plan, timeoutMs, signal: signal ?? undefined, onProgress, now, sleep: wait };
+}
+
+// defaultBaseURL is the page's own origin when none is given.
+function defaultBaseURL(baseURL) {
+  const url = baseURL === undefined ? globalThis.location?.origin : baseURL;
+  return url instanceof URL ? url.href : url;
+}
+
 // readOptions checks what only JS uses (timeoutMs, signal); Go checks baseURL.
 function readOptions(options) {
   if (options == null) return { timeoutMs: DEFAULT_TIMEOUT_MS };
@@ -187,26 +412,28 @@ async function readAtMost(res, limit) {
   return out;
 }
 
+// sleep waits ms, or until signal (if any) aborts, which rejects.
 function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason);
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
 const iso = (ms) => new Date(ms).toISOString();
 
-function authError({ message, status, code, retryAfter }) {
+function authError({ message, status, code, retryAfter, from, to }) {
   const err = Object.assign(new Error(message), { name: "JQuantsAuthError", status, code });
   if (retryAfter !== undefined) err.retryAfter = retryAfter;
+  if (from !== undefined) Object.assign(err, { from, to });
   return err;
 }
 

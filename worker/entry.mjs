@@ -179,8 +179,8 @@ async function upstream(c, env, gone) {
         up.outcome = "limited";
         return up;
       }
-    } catch (e) {
-      up.detail = scrub(e, c.url); // fail open: the login goes through
+    } catch {
+      up.detail = "limiter error"; // fail open: the login goes through
     }
   }
   // The timeout covers a login's whole answer, but only a V2 answer's
@@ -207,16 +207,17 @@ async function upstream(c, env, gone) {
 // its signal was aborted, if it was.
 async function call(c, up, signal, stopped) {
   const fail = (outcome, e) => {
-    up.outcome = stopped() || outcome;
-    up.detail = `${up.detail} ${scrub(e, c.url)}`.trim();
+    const why = stopped();
+    up.outcome = why || outcome;
+    up.detail = [up.detail, category(e, why, outcome)].filter(Boolean).join("; ");
     return up;
   };
   let res;
   try {
-    // A V2 GET whose caller takes gzip gets J-Quants' body as it came
-    // (encodeResponseBody: gzip stays gzip); otherwise workerd undoes it.
-    const init = { method: c.method, headers: c.headers, body: c.body, redirect: "manual", signal };
-    if (c.headers.some(([name, value]) => name === "Accept-Encoding" && value === "gzip")) init.encodeResponseBody = "manual";
+    // The body as it came (encodeResponseBody): workerd undoes no
+    // encoding, as net/http undoes none natively; the core refuses one the
+    // call did not ask for.
+    const init = { method: c.method, headers: c.headers, body: c.body, redirect: "manual", signal, encodeResponseBody: "manual" };
     res = await globalThis.fetch(c.url, init);
   } catch (e) {
     return fail("unreachable", e);
@@ -267,13 +268,19 @@ async function readUpTo(reader, limit) {
   return out;
 }
 
-// scrub is an error's text for the log, on one line, with the URL and its
-// query cut out.
-function scrub(e, url) {
-  let s = oneLine(String(e?.message ?? e));
-  const q = url.indexOf("?");
-  for (const secret of q < 0 ? [url] : [url, url.slice(q + 1)]) s = s.replaceAll(secret, "…");
-  return s;
+// category names why a call failed, as proxy.Upstream.Detail's categories
+// do (proxy.go): never the error's text, which may quote the URL or what the
+// upstream sent. workerd's fetch says "Network connection lost." for a
+// refused, reset or closed connection and a malformed answer alike, and
+// "internal error; reference = …" for a failed DNS lookup or TLS handshake.
+function category(e, why, outcome) {
+  const m = String(e?.message ?? "");
+  if (why === "canceled") return ""; // the caller left: no detail, as natively
+  if (why === "timeout") return "timed out";
+  if (outcome === "cut") return "answer cut off";
+  if (m.startsWith("Network connection lost")) return "connection lost";
+  if (m.startsWith("internal error")) return "runtime error";
+  return "other error";
 }
 
 // internal is the answer when Go could not give one (proxy.Internal's shape).

@@ -185,3 +185,33 @@ test("a caller who leaves cancels the upstream call: 499 in the log", { timeout:
   holding.close();
   assert.ok(logs.some((l) => l.startsWith("proxy: ") && l.includes("status=499") && l.includes("code=canceled")), logs.join("\n"));
 });
+
+// Issue 18 item 7: a request without CF-Connecting-IP (a service binding's
+// call; wrangler dev sets one on every request it serves) is limited all the
+// same, under one key shared by all such requests.
+test("no CF-Connecting-IP: the limiter is asked with one shared key", async () => {
+  // A module of its own, so its Go instance reads this env.
+  const entry = (await import(`${pathToFileURL(join(root, "build/worker.mjs")).href}?shared-key`)).default;
+  const keys = [];
+  const limitedEnv = {
+    ...env(),
+    LOGIN_RATE_LIMIT: "on",
+    LOGIN_LIMITER: { limit: async ({ key }) => (keys.push(key), { success: keys.length <= 1 }) },
+  };
+  const statuses = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await entry.fetch(
+      new Request("http://localhost:8787/v1/token/auth_user", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ mailaddress: "demo@example.com", password: "jquants-demo-password" }),
+      }),
+      limitedEnv,
+      {},
+    );
+    statuses.push(res.status);
+    await res.arrayBuffer();
+  }
+  assert.deepEqual(statuses, [200, 429]);
+  assert.deepEqual(keys, ["shared:no-client-address", "shared:no-client-address"]);
+});

@@ -29,7 +29,9 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 // Post sends body as application/json with a Content-Length, or, when body
 // is nil, no body and no Content-Type (Content-Length: 0, auth_refresh's
-// shape). It reads at most auth.MaxAnswerBytes of the answer. A redirect is
+// shape). It asks for no Content-Encoding (the answers are small), so
+// net/http undoes none and one sent all the same shows in the answer's
+// header. It reads at most auth.MaxAnswerBytes of the answer. A redirect is
 // returned as the answer, not followed (see Transport.Client).
 //
 // Its errors never hold the URL: net/http's *url.Error quotes it, and
@@ -47,6 +49,7 @@ func (t Transport) Post(ctx context.Context, url string, body []byte) (auth.Answ
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Encoding", "identity")
 	return t.do(req, auth.ReadBody)
 }
 
@@ -80,6 +83,12 @@ func (t Transport) do(req *http.Request, read func(io.Reader) ([]byte, error)) (
 	}
 	defer resp.Body.Close()
 	ans := auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}
+	if resp.StatusCode < 200 {
+		// A 101 (net/http hands over no other 1xx) ends HTTP on the
+		// connection: its "body" lasts until the peer closes, so it is not
+		// read. The status alone is the answer, at once.
+		return ans, nil
+	}
 	ans.Body, err = read(resp.Body)
 	return ans, err
 }

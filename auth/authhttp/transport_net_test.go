@@ -3,6 +3,9 @@
 package authhttp_test
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -106,4 +109,35 @@ func TestNetErrorsHoldNoURL(t *testing.T) {
 	assert.NotContains(t, err.Error(), secret)
 	assert.NotContains(t, err.Error(), "refreshtoken")
 	assert.True(t, strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), "connect"), err.Error())
+}
+
+// TestPostSwitchingProtocols: a 101 is the answer at once, status alone:
+// its "body" is the rest of the connection, which this upstream holds open
+// until the test ends. Post asked for no encoding.
+func TestPostSwitchingProtocols(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	held := make(chan struct{})
+	defer close(held)
+	asked := make(chan string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		req, err := http.ReadRequest(bufio.NewReader(conn))
+		if err != nil {
+			return
+		}
+		asked <- req.Header.Get("Accept-Encoding")
+		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\n\r\n")
+		<-held
+	}()
+	ans, err := authhttp.Transport{}.Post(t.Context(), "http://"+ln.Addr().String()+auth.Path, []byte(`{}`))
+	require.NoError(t, err)
+	assert.Equal(t, 101, ans.StatusCode)
+	assert.Empty(t, ans.Body)
+	assert.Equal(t, "identity", <-asked)
 }

@@ -184,5 +184,5 @@ func TestRunErrors(t *testing.T) {
 func TestDemoBannerKey(t *testing.T) {
 	script, err := os.ReadFile("../../scripts/demo.sh")
 	require.NoError(t, err)
-	assert.Contains(t, string(script), "\n  API key  "+authtest.DemoKey+" (Free plan)\n")
+	assert.Contains(t, string(script), "\n  API key      "+authtest.DemoKey+" (Free plan)\n")
 }

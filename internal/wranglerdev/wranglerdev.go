@@ -44,6 +44,10 @@ type Options struct {
 // Dev is a running `wrangler dev`.
 type Dev struct {
 	URL string // e.g. http://127.0.0.1:41234
+	// LogDir holds wrangler's own log files (WRANGLER_LOG_PATH), which it
+	// would otherwise leave in ~/.config/.wrangler/logs. It is removed,
+	// with the local state, once wrangler has exited.
+	LogDir string
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -73,10 +77,11 @@ func Start(ctx context.Context, o Options) (*Dev, error) {
 	if _, err := os.Stat(npx); err != nil {
 		return nil, fmt.Errorf("wranglerdev: %s missing: run `npm ci` first", npx)
 	}
-	stateDir, err := os.MkdirTemp("", "wranglerdev-state-")
+	tmp, err := os.MkdirTemp("", "wranglerdev-")
 	if err != nil {
 		return nil, err
 	}
+	stateDir, logDir := filepath.Join(tmp, "state"), filepath.Join(tmp, "logs")
 	args := []string{"wrangler", "dev", "--config", o.Config, "--ip", "127.0.0.1", "--port", "0",
 		"--inspector-port", "0", "--persist-to", stateDir, "--show-interactive-dev-session=false",
 		"--log-level", "log"}
@@ -86,18 +91,20 @@ func Start(ctx context.Context, o Options) (*Dev, error) {
 	cmd := exec.Command("npx", args...)
 	cmd.Dir = o.Dir
 	cmd.Env = append(os.Environ(), OfflineEnv...)
+	cmd.Env = append(cmd.Env, "WRANGLER_LOG_PATH="+logDir)
 	cmd.Env = append(cmd.Env, o.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("wranglerdev: %w", err)
 	}
-	d := &Dev{cmd: cmd, done: make(chan struct{})}
+	d := &Dev{LogDir: logDir, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		cmd.Wait()
 		pw.Close()
-		os.RemoveAll(stateDir)
+		os.RemoveAll(tmp)
 	}()
 	found := make(chan string, 1)
 	go func() {

@@ -3,15 +3,17 @@
 // Command bench is `make bench`: the Worker's upload size, its latency and
 // throughput under `wrangler dev` (real workerd) against the plain-JavaScript
 // yardstick Worker (bench/jsworker) and the fake J-Quants server alone, both
-// Workers' CPU time per request in Node (bench/cpu.mjs) and the Go instance's
-// start-up (bench/startup.mjs). It prints one table, each budget beside its
-// figure, and exits 1 if one fails (2 if it could not measure). It is a
-// benchmark, not a test: minutes long and noisy, so every latency and
-// throughput figure is the best of several rounds, the Workers taking turns.
+// Workers' CPU time per request in Node (bench/cpu.mjs), the Go instance's
+// start-up (bench/startup.mjs), and the page's cold first answer in Chromium
+// through wrangler dev and through `go run .` (page.go). It prints one table,
+// each budget beside its figure, and exits 1 if one fails (2 if it could not
+// measure). It is a benchmark, not a test: minutes long and noisy, so every
+// latency and throughput figure is the best of several rounds, the Workers
+// taking turns, and the page's figures are medians.
 //
 // Run from anywhere in the repository after `npm ci`:
 //
-//	go run ./bench/cmd/bench [-rounds 5] [-n1 300] [-n16 3000]
+//	go run ./bench/cmd/bench [-rounds 5] [-n1 300] [-n16 3000] [-cold 5] [-page-only]
 package main
 
 import (
@@ -50,6 +52,10 @@ const (
 	budgetThroughputR = 1.0  // requests per second at c=16, Go/JS, at least
 	budgetCPURatio    = 1.5  // CPU per request at c=1 and at c=16, Go/JS medians, at most
 	budgetStartupMs   = 3.0  // instance start to ready, median, at most
+
+	budgetColdMs          = 600.0  // the page's cold first answer in Chromium, median, at most
+	budgetColdThrottledMs = 1500.0 // the same at 9 Mbit/s, 40 ms and CPU 4×
+	budgetColdRatio       = 1.10   // go run . / wrangler dev, at most
 )
 
 // The Origin the load client sends: allowed by both Workers' default
@@ -65,6 +71,8 @@ var (
 	cpuRounds = flag.Int("cpu-rounds", 7, "rounds of the CPU-per-request figures in Node")
 	verbose   = flag.Bool("v", false, "echo wrangler output")
 	logDir    = flag.String("logs", "", "write each wrangler dev's log into this directory")
+	coldN     = flag.Int("cold", 5, "cold first answers in Chromium per server and throttle (median)")
+	pageOnly  = flag.Bool("page-only", false, "measure only the page's cold first answer")
 )
 
 func main() {
@@ -84,6 +92,9 @@ func run() int {
 		return fatal(err)
 	}
 	t := &table{}
+	if *pageOnly {
+		return runPageOnly(ctx, t, start)
+	}
 
 	// `wrangler deploy --dry-run` builds build/ (worker/build.sh), which
 	// the Node measurements then load.
@@ -215,14 +226,41 @@ func run() int {
 	t.row("  of which Go init + main until ready, median", ms(st.RunMs.Median), "", "")
 	t.row("linear memory per instance at ready", fmt.Sprintf("%.2f MiB", float64(st.MemBytes.Median)/(1<<20)), "", "")
 
+	if err := measurePage(ctx, t, devs[0].dev.URL, fake); err != nil {
+		return fatal(err)
+	}
+
 	t.section("Size")
 	t.row("Worker upload (wrangler deploy --dry-run), total", fmt.Sprintf("%.2f KiB", total), "", "")
 	t.check("Worker upload, gzip", fmt.Sprintf("%.2f KiB", upGzip), fmt.Sprintf("≤ %d KiB", budgetUploadGzip), upGzip <= budgetUploadGzip)
 
-	header := fmt.Sprintf("jquants-auth benchmark  %s\nmachine: %d CPUs (%s), %s, node %s (CPU, start-up), wrangler %s, %s, load client: Go net/http keep-alive; bench took %s",
-		time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), runtime.NumCPU(), cpuModel(), runtime.Version(), cpu.Node,
-		wranglerVersion(ctx), workerdVersion(ctx), time.Since(start).Round(time.Second))
+	header := fmt.Sprintf("jquants-auth benchmark  %s\nmachine: %d CPUs (%s), load average %s, %s, node %s (CPU, start-up), wrangler %s, %s, %s, load client: Go net/http keep-alive; bench took %s",
+		time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), runtime.NumCPU(), cpuModel(), loadAverage(), runtime.Version(), cpu.Node,
+		wranglerVersion(ctx), workerdVersion(ctx), chromeVersion(ctx), time.Since(start).Round(time.Second))
 	t.print(os.Stdout, header)
+	if t.failed > 0 {
+		fmt.Fprintf(os.Stderr, "bench: %d budget(s) FAIL\n", t.failed)
+		return 1
+	}
+	return 0
+}
+
+// runPageOnly is -page-only: the fake, the Go Worker's wrangler dev and the
+// page's cold-answer section alone.
+func runPageOnly(ctx context.Context, t *table, start time.Time) int {
+	fake := authtest.NewServer()
+	defer fake.Close()
+	progress("starting wrangler dev")
+	dev, err := wranglerdev.Start(ctx, wranglerdev.Options{Vars: map[string]string{"JQUANTS_API_BASE_URL": fake.URL, "LOGIN_RATE_LIMIT": "off", "API_RATE_LIMIT": "off"}})
+	if err != nil {
+		return fatal(err)
+	}
+	defer dev.Close()
+	if err := measurePage(ctx, t, dev.URL, fake); err != nil {
+		return fatal(err)
+	}
+	t.print(os.Stdout, fmt.Sprintf("jquants-auth benchmark (page only)  %s\nmachine: %d CPUs (%s), load average %s, %s, %s; bench took %s",
+		time.Now().UTC().Format("2006-01-02 15:04:05 UTC"), runtime.NumCPU(), cpuModel(), loadAverage(), runtime.Version(), chromeVersion(ctx), time.Since(start).Round(time.Second)))
 	if t.failed > 0 {
 		fmt.Fprintf(os.Stderr, "bench: %d budget(s) FAIL\n", t.failed)
 		return 1
@@ -499,6 +537,16 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures: on a shared
+// machine, what the timings above were competing with.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 func wranglerVersion(ctx context.Context) string {
