@@ -92,6 +92,9 @@ func buffer(n int32) uint32 {
 //go:wasmexport call
 func call(n int32) int32 {
 	out := invoke(n)
+	// The call may have held a password or a key: it stays no longer than
+	// the call (the result, which JS clears once read, may hold a key too).
+	clear(buf[:min(max(int(n), 0), len(buf))])
 	buffer(int32(len(out)))
 	return int32(copy(buf, out))
 }

@@ -417,3 +417,23 @@ func TestIsBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// A call's bytes, a key among them, are gone from the buffer once it
+// returns; only its result is there.
+func TestCallClearsItsInput(t *testing.T) {
+	const key = "key-Cleared-After-The-Call"
+	in := encodeValue(nil, "fetchBegin")
+	for _, a := range []any{"check", key, "", "", nil, "free"} {
+		in = encodeValue(in, a)
+	}
+	buffer(int32(len(in)))
+	copy(buf, in)
+	m := call(int32(len(in)))
+	if !strings.Contains(string(buf[:m]), "handle") {
+		t.Fatalf("result %q", buf[:m])
+	}
+	if strings.Contains(string(buf[:cap(buf)]), key) {
+		t.Fatalf("the key is still in the buffer after the call")
+	}
+	do("fetchEnd", js.Global().Get("JSON").Call("parse", string(buf[:m])).Get("handle").Int())
+}

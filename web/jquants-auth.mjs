@@ -110,8 +110,12 @@ function callGo(go, exports, name, args) {
   try {
     // A fresh view for each use: memory grows, and growing detaches views.
     new Uint8Array(exports.mem.buffer, exports.buffer(input.length) >>> 0, input.length).set(input);
+    input.fill(0);
     const n = exports.call(input.length);
-    result = fromUTF8.decode(new Uint8Array(exports.mem.buffer, exports.buffer(n) >>> 0, n));
+    const out = new Uint8Array(exports.mem.buffer, exports.buffer(n) >>> 0, n);
+    result = fromUTF8.decode(out);
+    out.fill(0); // it may hold a key: no longer than the call
+
   } catch {
     throw stopped();
   }
