@@ -21,7 +21,8 @@
 //	finish(headLen, bodyLen) → n
 //	    in: state "\n" outcome "\n" status "\n" detail "\n", the answer's headers so; its body
 //	    outcome: "" (an answer), limited, timeout, canceled, unreachable, cut or too_large
-//	output() → ptr: where prepare or finish wrote its n bytes out:
+//	output() → ptr: where prepare or finish wrote its n bytes out (input's
+//	    bytes are cleared when the call returns; the entry clears these once read):
 //	    an answer: status " " n [" stream"] "\n" log "\n", n times name "\n" value "\n", then the body
 //	    (" stream": the body is the upstream answer's, which the entry passes as it comes);
 //	    or a call: "call\n" method "\n" timeoutMs "\n" limiter "\n" limitKey "\n" state "\n" url "\n"
@@ -92,7 +93,8 @@ func output() uint32 { return address(out) }
 func bodyReadTimeout() int32 { return int32(core.BodyReadTimeout().Milliseconds()) }
 
 // read returns the head and the body (nil for bodyLen -1) from the input
-// buffer. The body is the buffer's own bytes: good until the export returns.
+// buffer. The body is the buffer's own bytes: good until the export returns
+// and clears them (see done).
 func read(headLen, bodyLen int32) (string, []byte) {
 	head := string(in[:headLen])
 	if bodyLen < 0 {
@@ -101,10 +103,18 @@ func read(headLen, bodyLen int32) (string, []byte) {
 	return head, in[headLen : headLen+bodyLen]
 }
 
+// done clears what a call read: a password, a key or a token stays in the
+// input buffer no longer than the call (the entry clears the output once
+// read, which holds them too).
+func done(headLen, bodyLen int32) {
+	clear(in[:min(max(int(headLen)+max(int(bodyLen), 0), 0), len(in))])
+}
+
 // prepare reads a request and writes the answer, or the call to make.
 //
 //go:wasmexport prepare
 func prepare(headLen, bodyLen int32, tooLarge bool) (n int32) {
+	defer done(headLen, bodyLen)
 	r := &proxy.Request{Start: time.Now()}
 	defer func() {
 		// A panic answers this request; the instance goes on serving.
@@ -152,6 +162,7 @@ var outcomes = map[string]proxy.Upstream{
 //
 //go:wasmexport finish
 func finish(headLen, bodyLen int32) (n int32) {
+	defer done(headLen, bodyLen)
 	var st proxy.State
 	defer func() {
 		if p := recover(); p != nil {

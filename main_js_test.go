@@ -3,6 +3,7 @@
 package main
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,9 @@ func call(name, head string, body []byte, tooLarge bool) string {
 	}
 	if output() != address(out) || int(m) != len(out) {
 		panic("output's address and length are not the output buffer's")
+	}
+	if slices.ContainsFunc(in[:n], func(b byte) bool { return b != 0 }) {
+		panic("the input buffer still holds what the call read")
 	}
 	return string(out)
 }

@@ -51,15 +51,21 @@ function callGo(g, name, head, body, tooLarge) {
     // A UTF-16 code unit takes at most 3 bytes of UTF-8. Any call into Go
     // may grow its memory, which detaches every view of the old one: each
     // view is made after the call that gives its address.
+    // Go clears what it read when the call returns, and this what Go
+    // wrote once decoded: a password, a key or a token stays in either
+    // buffer no longer than the call.
     const size = 3 * head.length + Math.max(bodyLen, 0);
-    const at = ex.input(size);
+    const at = ex.input(size) >>> 0;
     const view = new Uint8Array(ex.mem.buffer, at, size);
     const { written } = utf8.encodeInto(head, view);
     if (body !== null) view.set(body, written);
     const n = name === "prepare" ? ex.prepare(written, bodyLen, tooLarge) : ex.finish(written, bodyLen);
     if (!g.runtime.exited) {
-      const from = ex.output();
-      return decode(fromUTF8.decode(new Uint8Array(ex.mem.buffer, from, n)));
+      const from = ex.output() >>> 0;
+      const out = new Uint8Array(ex.mem.buffer, from, n);
+      const decoded = decode(fromUTF8.decode(out));
+      out.fill(0);
+      return decoded;
     }
   } catch {}
   if (go === g) go = undefined;

@@ -151,6 +151,20 @@ test("a 4 MiB header grows Go's memory; the answers stay right", async () => {
   assert.notEqual(next.json.refreshToken, big.json.refreshToken);
 });
 
+// A login's password and token cross through Go's two buffers: Go clears
+// its input when a call returns, the entry the output once read.
+test("Go's buffers hold nothing of a login after it", async () => {
+  const res = await login();
+  assert.equal(res.status, 200);
+  const ex = instances.at(-1).exports;
+  // The input buffer is at least 16 KiB; the output held the answer, some
+  // 400 bytes, of which the first 256 are checked.
+  for (const [at, n] of [[ex.input(0) >>> 0, 16 << 10], [ex.output() >>> 0, 256]]) {
+    const bytes = new Uint8Array(ex.mem.buffer, at, n);
+    assert.ok(bytes.every((b) => b === 0), `non-zero bytes at ${at}: ${new TextDecoder().decode(bytes).slice(0, 200)}`);
+  }
+});
+
 // A caller who leaves (Request.signal aborts: workerd does it with
 // enable_request_signal; wrangler dev never does, see e2e/client_side_test.go)
 // cancels the call upstream at once, and the log says 499, not 504. The
