@@ -256,15 +256,15 @@ func splitURL(s string) (scheme, host, rest string, ok bool) {
 // validHost accepts a host name, an IPv4 address or a [bracketed] IPv6
 // address, with an optional numeric port.
 func validHost(h string) bool {
-	if strings.HasPrefix(h, "[") {
-		end := strings.IndexByte(h, ']')
-		if end < 0 {
+	if rest, ok := strings.CutPrefix(h, "["); ok {
+		addr, port, ok := strings.Cut(rest, "]")
+		if !ok {
 			return false
 		}
-		if _, err := netip.ParseAddr(h[1:end]); err != nil {
+		if _, err := netip.ParseAddr(addr); err != nil {
 			return false
 		}
-		h = "x" + h[end+1:]
+		h = "x" + port
 	}
 	name, port, hasPort := strings.Cut(h, ":")
 	if name == "" || hasPort && (len(port) > 5 || !isDigits(port)) {
