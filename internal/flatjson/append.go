@@ -84,7 +84,10 @@ func Truncate(s string, n int) string {
 		return s
 	}
 	i := n // back up to the start of the sequence s[n] is in
-	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+	for range utf8.UTFMax {
+		if i == 0 || utf8.RuneStart(s[i]) {
+			break
+		}
 		i--
 	}
 	if !utf8.FullRuneInString(s[i:n]) {
