@@ -82,10 +82,18 @@ func run(goCmd string, paths []string, minEfficacy, minCoverage float64, logs st
 		return err
 	}
 	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), envRealGo+"="+realGo)
+	// gremlins is run by its path, as `go tool -n` names it: run by
+	// `go tool`, it would find the real go first on a PATH that go prefixes
+	// with GOROOT/bin.
+	out, err := exec.Command(realGo, "tool", "-n", "gremlins").Output()
+	if err != nil {
+		return fmt.Errorf("go tool -n gremlins: %v", err)
+	}
+	gremlins := strings.TrimSpace(string(out))
 
 	var results []result
 	for _, path := range paths {
-		r, err := unleash(realGo, env, bin, logs, path)
+		r, err := unleash(gremlins, env, bin, logs, path)
 		if err != nil {
 			return err
 		}
@@ -141,7 +149,7 @@ type report struct {
 	} `json:"files"`
 }
 
-func unleash(realGo string, env []string, tmp, logs, path string) (result, error) {
+func unleash(gremlins string, env []string, tmp, logs, path string) (result, error) {
 	name := strings.Trim(strings.ReplaceAll(filepath.Clean(path), string(filepath.Separator), "-"), ".-")
 	out := filepath.Join(tmp, name+".json")
 	logPath := filepath.Join(logs, "mutate-"+name+".log")
@@ -152,7 +160,7 @@ func unleash(realGo string, env []string, tmp, logs, path string) (result, error
 	defer log.Close()
 
 	fmt.Printf("gremlins unleash %s  (log: %s)\n", path, logPath)
-	cmd := exec.Command(realGo, "tool", "gremlins", "unleash", "--output", out, path)
+	cmd := exec.Command(gremlins, "unleash", "--output", out, path)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
 	start := time.Now()
