@@ -201,10 +201,10 @@ func compile(cfg Config) (compiled, error) {
 	}
 
 	switch t := cfg.UpstreamTimeout; {
-	case t == 0:
-		c.timeout, c.v2Timeout = DefaultUpstreamTimeout, DefaultV2Timeout
 	case t < 0 || t > MaxUpstreamTimeout:
 		errs = append(errs, errors.New("UpstreamTimeout ("+EnvUpstreamTimeout+") "+t.String()+": want more than 0 and at most "+MaxUpstreamTimeout.String()))
+	case t == 0:
+		c.timeout, c.v2Timeout = DefaultUpstreamTimeout, DefaultV2Timeout
 	default:
 		c.timeout, c.v2Timeout = t, t
 	}
@@ -228,10 +228,10 @@ func compile(cfg Config) (compiled, error) {
 		c.apiLimiter = cfg.APILimiter
 	}
 	switch ra := cfg.LimiterRetryAfter; {
-	case ra == 0:
-		c.retryAfter = seconds(DefaultLoginPeriod)
 	case ra < 0:
 		errs = append(errs, errors.New("LimiterRetryAfter "+ra.String()+": want a positive duration"))
+	case ra == 0:
+		c.retryAfter = seconds(DefaultLoginPeriod)
 	default:
 		c.retryAfter = seconds(ra)
 	}
