@@ -227,6 +227,19 @@ func TestMemoryLimiterPeriodEdges(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a", "y"}, windows())
 }
 
+// The documented defaults: 10 s for a login's answer, 30 s for the head of
+// a V2 answer.
+func TestDefaultTimeouts(t *testing.T) {
+	core, err := NewCore(Config{})
+	require.NoError(t, err)
+	assert.Equal(t, 10*time.Second, core.c.timeout)
+	assert.Equal(t, 30*time.Second, core.c.v2Timeout)
+	core, err = NewCore(Config{UpstreamTimeout: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, time.Minute, core.c.timeout)
+	assert.Equal(t, time.Minute, core.c.v2Timeout)
+}
+
 // The limiter key of an [IPv6]:port address is the address alone.
 func TestClientKeyIPv6(t *testing.T) {
 	tests := map[string]string{
