@@ -41,6 +41,7 @@ func TestV2RedirectNotFollowed(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			assert.Equal(t, http.StatusBadGateway, rec.Code, rec.Body.String())
+			assert.Contains(t, rec.Body.String(), `"code":"upstream_error"`, "an answer, and not the one we want")
 			assert.Zero(t, elsewhere.Load(), "the redirect was followed")
 		})
 	}
