@@ -36,3 +36,19 @@ func TestV2MinuteBarTimes(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 }
+
+// The exchange is shut from 31 December to 3 January: the daily bars around
+// New Year skip exactly those days (and the weekend).
+func TestV2NewYearHolidays(t *testing.T) {
+	a := newV2Fake(t).get(authtest.DemoKeyStandard, "/v2/equities/bars/daily?code=86970&from=2024-12-30&to=2025-01-07")
+	require.Equal(t, 200, a.status, string(a.body))
+	var page struct {
+		Data []struct{ Date string } `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(a.body, &page))
+	var got []string
+	for _, r := range page.Data {
+		got = append(got, r.Date)
+	}
+	assert.Equal(t, []string{"2024-12-30", "2025-01-06", "2025-01-07"}, got)
+}
