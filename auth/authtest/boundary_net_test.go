@@ -5,6 +5,7 @@ package authtest_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,4 +52,35 @@ func TestV2NewYearHolidays(t *testing.T) {
 		got = append(got, r.Date)
 	}
 	assert.Equal(t, []string{"2024-12-30", "2025-01-06", "2025-01-07"}, got)
+}
+
+// The fake's prices are on the exchange's tick (1 yen up to 3,000, 5 up to
+// 5,000, 10 above) and between 300 and 30,000 yen; daily volumes are whole
+// hundreds of shares, in the thousands at least.
+func TestV2PricesOnTheTick(t *testing.T) {
+	f := newV2Fake(t)
+	for _, code := range []string{"13010", "67580", "72030", "83060", "86970", "99840"} {
+		a := f.get(authtest.DemoKeyStandard, "/v2/equities/bars/daily?code="+code+"&from=2025-03-01&to=2025-05-31")
+		require.Equal(t, 200, a.status, string(a.body))
+		var page struct {
+			Data []struct{ O, H, L, C, Vo float64 } `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(a.body, &page))
+		require.NotEmpty(t, page.Data, code)
+		for _, r := range page.Data {
+			for _, p := range []float64{r.O, r.H, r.L, r.C} {
+				step := 1.0
+				switch {
+				case p > 5000:
+					step = 10
+				case p > 3000:
+					step = 5
+				}
+				assert.Zero(t, math.Mod(p, step), "%s: %v not on the tick", code, p)
+				assert.True(t, p >= 300 && p <= 30000, "%s: price %v", code, p)
+			}
+			assert.Zero(t, math.Mod(r.Vo, 100), "%s: volume %v", code, r.Vo)
+			assert.GreaterOrEqual(t, r.Vo, 1000.0, code)
+		}
+	}
 }
