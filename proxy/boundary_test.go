@@ -240,6 +240,17 @@ func TestDefaultTimeouts(t *testing.T) {
 	assert.Equal(t, time.Minute, core.c.v2Timeout)
 }
 
+// V2 statuses passed through: those J-Quants documents and every 5xx, 500
+// and 599 included; nothing else.
+func TestPassesThroughEdges(t *testing.T) {
+	for _, status := range []int{200, 210, 400, 403, 404, 429, 500, 503, 599} {
+		assert.True(t, passesThrough(status), "%d", status)
+	}
+	for _, status := range []int{0, 199, 201, 209, 211, 302, 401, 405, 428, 430, 499, 600} {
+		assert.False(t, passesThrough(status), "%d", status)
+	}
+}
+
 // The limiter key of an [IPv6]:port address is the address alone.
 func TestClientKeyIPv6(t *testing.T) {
 	tests := map[string]string{
