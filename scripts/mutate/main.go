@@ -27,13 +27,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 )
 
-// envRealGo names, for the stand-in `go`, the go it runs.
-const envRealGo = "MUTATE_REAL_GO"
+// envRealGo names, for the stand-in `go`, the go it runs; envExclude the
+// -exclude pattern.
+const (
+	envRealGo  = "MUTATE_REAL_GO"
+	envExclude = "MUTATE_EXCLUDE"
+)
 
 func main() {
 	if filepath.Base(os.Args[0]) == "go" {
@@ -43,8 +48,9 @@ func main() {
 	minCoverage := flag.Float64("mcover", 95, "fail a path whose mutator coverage (%) is below this")
 	logs := flag.String("logs", "testdata-out", "directory for gremlins' full output, one log per path")
 	goCmd := flag.String("go", "go", "the go command that gremlins runs (through the stand-in)")
+	exclude := flag.String("exclude", "", "a regexp of module-relative file paths whose mutants are neither run nor counted")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: go run ./scripts/mutate [-efficacy 99] [-mcover 95] [-logs dir] [-go go] path...")
+		fmt.Fprintln(os.Stderr, "usage: go run ./scripts/mutate [-efficacy 99] [-mcover 95] [-logs dir] [-go go] [-exclude regexp] path...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -52,13 +58,21 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*goCmd, flag.Args(), *minEfficacy, *minCoverage, *logs); err != nil {
+	excluded, err := regexp.Compile(*exclude)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mutate: -exclude:", err)
+		os.Exit(2)
+	}
+	if *exclude == "" {
+		excluded = nil
+	}
+	if err := run(*goCmd, flag.Args(), *minEfficacy, *minCoverage, *logs, excluded); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
 		os.Exit(1)
 	}
 }
 
-func run(goCmd string, paths []string, minEfficacy, minCoverage float64, logs string) error {
+func run(goCmd string, paths []string, minEfficacy, minCoverage float64, logs string, exclude *regexp.Regexp) error {
 	realGo, err := exec.LookPath(goCmd)
 	if err != nil {
 		return err
@@ -82,6 +96,9 @@ func run(goCmd string, paths []string, minEfficacy, minCoverage float64, logs st
 		return err
 	}
 	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), envRealGo+"="+realGo)
+	if exclude != nil {
+		env = append(env, envExclude+"="+exclude.String())
+	}
 	// gremlins is run by its path, as `go tool -n` names it: run by
 	// `go tool`, it would find the real go first on a PATH that go prefixes
 	// with GOROOT/bin.
@@ -93,17 +110,17 @@ func run(goCmd string, paths []string, minEfficacy, minCoverage float64, logs st
 
 	var results []result
 	for _, path := range paths {
-		r, err := unleash(gremlins, env, bin, logs, path)
+		r, err := unleash(gremlins, env, bin, logs, path, exclude)
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
 	}
 
-	fmt.Printf("\n%-20s %7s %5s %11s %9s %10s %9s %9s %8s\n", "path", "killed", "lived", "not covered", "timed out", "not viable", "efficacy", "coverage", "time")
+	fmt.Printf("\n%-20s %7s %5s %11s %9s %10s %8s %9s %9s %8s\n", "path", "killed", "lived", "not covered", "timed out", "not viable", "excluded", "efficacy", "coverage", "time")
 	var failed []string
 	for _, r := range results {
-		fmt.Printf("%-20s %7d %5d %11d %9d %10d %8.2f%% %8.2f%% %7.0fs\n", r.path, r.killed, r.lived, r.notCovered, r.timedOut, r.notViable, r.efficacy(), r.coverage(), r.wall.Seconds())
+		fmt.Printf("%-20s %7d %5d %11d %9d %10d %8d %8.2f%% %8.2f%% %7.0fs\n", r.path, r.killed, r.lived, r.notCovered, r.timedOut, r.notViable, r.excluded, r.efficacy(), r.coverage(), r.wall.Seconds())
 		if r.efficacy() < minEfficacy || r.coverage() < minCoverage {
 			failed = append(failed, r.path)
 		}
@@ -119,6 +136,7 @@ func run(goCmd string, paths []string, minEfficacy, minCoverage float64, logs st
 type result struct {
 	path                                           string
 	killed, lived, notCovered, timedOut, notViable int
+	excluded                                       int // in files -exclude matches
 	wall                                           time.Duration
 }
 
@@ -149,7 +167,7 @@ type report struct {
 	} `json:"files"`
 }
 
-func unleash(gremlins string, env []string, tmp, logs, path string) (result, error) {
+func unleash(gremlins string, env []string, tmp, logs, path string, exclude *regexp.Regexp) (result, error) {
 	name := strings.Trim(strings.ReplaceAll(filepath.Clean(path), string(filepath.Separator), "-"), ".-")
 	out := filepath.Join(tmp, name+".json")
 	logPath := filepath.Join(logs, "mutate-"+name+".log")
@@ -179,6 +197,10 @@ func unleash(gremlins string, env []string, tmp, logs, path string) (result, err
 	}
 	var notable []string
 	for _, f := range rep.Files {
+		if exclude != nil && exclude.MatchString(filepath.ToSlash(filepath.Join(path, f.FileName))) {
+			r.excluded += len(f.Mutations)
+			continue
+		}
 		for _, m := range f.Mutations {
 			switch m.Status {
 			case "KILLED":
@@ -265,6 +287,12 @@ func completeProfile(path string) error {
 	if module == "" {
 		return errors.New("go.mod names no module")
 	}
+	var exclude *regexp.Regexp
+	if e := os.Getenv(envExclude); e != "" {
+		if exclude, err = regexp.Compile(e); err != nil {
+			return err
+		}
+	}
 	extra, err := addUnmappedBlocks(data, func(name string) ([]byte, error) {
 		rel, ok := strings.CutPrefix(name, module+"/")
 		if !ok {
@@ -275,7 +303,8 @@ func completeProfile(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(ensureNewline(data), extra...), 0o644)
+	completed := append(ensureNewline(data), extra...)
+	return os.WriteFile(path, dropFiles(completed, module, exclude), 0o644)
 }
 
 // ensureNewline ends b with a newline, so that appended lines stay lines.

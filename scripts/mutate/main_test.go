@@ -117,6 +117,33 @@ func TestStandInGoCompletesTheProfile(t *testing.T) {
 	require.NoError(t, err, string(out))
 }
 
+// Files -exclude matches leave the profile, so gremlins runs none of their
+// mutants; the others stay.
+func TestStandInGoDropsExcludedFiles(t *testing.T) {
+	realGo, err := exec.LookPath("go")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"go.mod":       "module example.com/size\n\ngo 1.26\n",
+		"size.go":      sizeSource,
+		"size_test.go": sizeTest,
+		"data.go":      "package size\n\nfunc Data(n int) int { return n * 7 }\n",
+		"data_test.go": "package size\n\nimport \"testing\"\n\nfunc TestData(t *testing.T) { _ = Data(1) }\n",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	}
+	t.Chdir(dir)
+	t.Setenv(envRealGo, realGo)
+	t.Setenv(envExclude, `^data\.go$`)
+	profile := filepath.Join(dir, "coverage")
+	require.Zero(t, standInGo([]string{"test", "-cover", "-coverprofile", profile, "./..."}))
+	data, err := os.ReadFile(profile)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(data), "mode: "))
+	assert.Contains(t, string(data), "example.com/size/size.go:")
+	assert.NotContains(t, string(data), "data.go:")
+}
+
 // A failing go run keeps its exit code and leaves the profile alone.
 func TestStandInGoKeepsExitCode(t *testing.T) {
 	realGo, err := exec.LookPath("go")

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -117,4 +119,24 @@ func addUnmappedBlocks(profile []byte, source func(name string) ([]byte, error))
 		}
 	}
 	return out, nil
+}
+
+// dropFiles removes from profile the blocks of the files whose path in
+// module matches exclude, so that gremlins counts their mutants as not
+// covered and runs none of them.
+func dropFiles(profile []byte, module string, exclude *regexp.Regexp) []byte {
+	if exclude == nil {
+		return profile
+	}
+	var out []byte
+	for i, line := range bytes.SplitAfter(profile, []byte("\n")) {
+		if colon := bytes.LastIndexByte(line, ':'); i > 0 && colon > 0 {
+			name, _ := strings.CutPrefix(string(line[:colon]), module+"/")
+			if exclude.MatchString(name) {
+				continue
+			}
+		}
+		out = append(out, line...)
+	}
+	return out
 }
