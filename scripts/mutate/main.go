@@ -34,10 +34,11 @@ import (
 )
 
 // envRealGo names, for the stand-in `go`, the go it runs; envExclude the
-// -exclude pattern.
+// -exclude pattern; envMinBase the -base duration.
 const (
 	envRealGo  = "MUTATE_REAL_GO"
 	envExclude = "MUTATE_EXCLUDE"
+	envMinBase = "MUTATE_MIN_BASE"
 )
 
 func main() {
@@ -49,6 +50,7 @@ func main() {
 	logs := flag.String("logs", "testdata-out", "directory for gremlins' full output, one log per path")
 	goCmd := flag.String("go", "go", "the go command that gremlins runs (through the stand-in)")
 	exclude := flag.String("exclude", "", "a regexp of module-relative file paths whose mutants are neither run nor counted")
+	minBase := flag.Duration("base", 10*time.Second, "the least time the coverage run may take: gremlins times mutants out at a multiple of it")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: go run ./scripts/mutate [-efficacy 99] [-mcover 95] [-logs dir] [-go go] [-exclude regexp] path...")
 		flag.PrintDefaults()
@@ -66,6 +68,7 @@ func main() {
 	if *exclude == "" {
 		excluded = nil
 	}
+	os.Setenv(envMinBase, minBase.String())
 	if err := run(*goCmd, flag.Args(), *minEfficacy, *minCoverage, *logs, excluded); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
 		os.Exit(1)
@@ -227,9 +230,11 @@ func unleash(gremlins string, env []string, tmp, logs, path string, exclude *reg
 }
 
 // standInGo runs the real go with args. When they are gremlins' coverage
-// run (go test -cover -coverprofile F ...), it also runs the tests afresh
-// rather than from the test cache, since gremlins derives each mutant's time
-// limit from how long this run took, and then completes F.
+// run (go test -cover -coverprofile F ...), it completes F. gremlins times
+// each mutant's tests out at a multiple of how long this run took, so the
+// run skips the test cache and lasts at least MUTATE_MIN_BASE: from the
+// build cache it can take a second, while a mutant's run compiles and links
+// its package anew, and would time out for no fault of its own.
 func standInGo(args []string) int {
 	realGo := os.Getenv(envRealGo)
 	if realGo == "" {
@@ -247,6 +252,7 @@ func standInGo(args []string) int {
 	if profile != "" && len(args) > 0 && args[0] == "test" {
 		args = append([]string{"test", "-count=1"}, args[1:]...)
 	}
+	start := time.Now()
 	cmd := exec.Command(realGo, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -258,6 +264,9 @@ func standInGo(args []string) int {
 	}
 	if profile == "" {
 		return 0
+	}
+	if base, err := time.ParseDuration(os.Getenv(envMinBase)); err == nil {
+		time.Sleep(base - time.Since(start))
 	}
 	if err := completeProfile(profile); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate: completing the coverage profile:", err)
