@@ -107,3 +107,24 @@ func TestRequestBodyLopsided(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"mailaddress":"`+mail+`","password":"p"}`, string(c.RequestBody()))
 }
+
+// A query value's decoded text may not hold C1 controls, U+0080 to U+009F:
+// each end is out, the characters beside them in.
+func TestCheckQueryControlEdges(t *testing.T) {
+	for _, q := range []string{"v=%C2%80", "v=%C2%9F", "v=%7F", "v=%1F"} {
+		assert.EqualError(t, auth.CheckQuery(q), "query values must not hold control characters (parameter 1)", q)
+	}
+	for _, q := range []string{"v=%C2%A0", "v=%7E", "v=%20", "v=+", "v=a+b"} {
+		assert.NoError(t, auth.CheckQuery(q), q)
+	}
+}
+
+// A Plan past the last known one reads as Free's rate and a plan(n) name,
+// from the first unknown value on.
+func TestPlanPastTheLast(t *testing.T) {
+	last := auth.PlanPremium
+	assert.Equal(t, "premium", last.String())
+	assert.Equal(t, 500, last.PerMinute())
+	assert.Equal(t, "plan(4)", (last + 1).String())
+	assert.Equal(t, auth.PlanFree.PerMinute(), (last + 1).PerMinute())
+}
