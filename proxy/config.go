@@ -210,11 +210,11 @@ func compile(cfg Config) (compiled, error) {
 	}
 
 	switch t := cfg.BodyReadTimeout; {
-	case t == 0:
-		c.bodyRead = DefaultBodyReadTimeout
 	case t < 0 || t > MaxUpstreamTimeout:
 		c.bodyRead = DefaultBodyReadTimeout
 		errs = append(errs, errors.New("BodyReadTimeout ("+EnvBodyReadTimeout+") "+t.String()+": want more than 0 and at most "+MaxUpstreamTimeout.String()))
+	case t == 0:
+		c.bodyRead = DefaultBodyReadTimeout
 	default:
 		c.bodyRead = t
 	}
