@@ -251,6 +251,24 @@ func TestPassesThroughEdges(t *testing.T) {
 	}
 }
 
+// BodyReadTimeout: 30 s by default, 5 min accepted, a nanosecond more or a
+// negative one refused; UpstreamTimeout has the same bounds.
+func TestTimeoutBounds(t *testing.T) {
+	core, err := NewCore(Config{})
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, core.c.bodyRead)
+	core, err = NewCore(Config{BodyReadTimeout: MaxUpstreamTimeout, UpstreamTimeout: MaxUpstreamTimeout})
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, core.c.bodyRead)
+	assert.Equal(t, 5*time.Minute, core.c.timeout)
+	for _, bad := range []time.Duration{MaxUpstreamTimeout + 1, -1} {
+		_, err = NewCore(Config{BodyReadTimeout: bad})
+		assert.ErrorContains(t, err, "BodyReadTimeout", bad)
+		_, err = NewCore(Config{UpstreamTimeout: bad})
+		assert.ErrorContains(t, err, "UpstreamTimeout", bad)
+	}
+}
+
 // The limiter key of an [IPv6]:port address is the address alone.
 func TestClientKeyIPv6(t *testing.T) {
 	tests := map[string]string{
