@@ -269,6 +269,20 @@ func TestTimeoutBounds(t *testing.T) {
 	}
 }
 
+// An empty segment before a ".." is the one it removes, as a URL parser
+// resolves it.
+func TestResolvePathEmptySegment(t *testing.T) {
+	for in, want := range map[string]string{
+		"/x//../y":  "/x/y",
+		"//../y":    "/y",
+		"/x/.//y":   "/x//y",
+		"/x//./../": "/x/",
+	} {
+		path, _ := resolveTarget(in)
+		assert.Equal(t, want, path, in)
+	}
+}
+
 // The limiter key of an [IPv6]:port address is the address alone.
 func TestClientKeyIPv6(t *testing.T) {
 	tests := map[string]string{
