@@ -247,9 +247,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return time.Duration(secs) * time.Second
 	}
 	if t, ok := parseHTTPDate(v); ok {
-		if d := t.Sub(now).Round(time.Second); d > 0 && d <= maxRetryAfter {
-			return d
+		d := t.Sub(now).Round(time.Second)
+		if d > maxRetryAfter {
+			return 0
 		}
+		return max(d, 0) // a date now or past: no wait
 	}
 	return 0
 }

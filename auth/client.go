@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -69,13 +70,9 @@ func (c *Client) Run(ctx context.Context, x *Exchange) (Token, error) {
 	if c.Transport == nil {
 		return Token{}, errors.New("auth: Client.Transport is nil")
 	}
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
-	if timeout > 0 {
+	if c.Timeout >= 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
+		ctx, cancel = context.WithTimeout(ctx, cmp.Or(c.Timeout, DefaultTimeout))
 		defer cancel()
 	}
 	now := c.Now

@@ -119,26 +119,25 @@ func (x *Exchange) retryAfter(err error) (time.Duration, bool) {
 }
 
 // backoff is min(maxB, base·2ⁿ), computed without overflow (base<<n wraps
-// negative for n ≥ 36 with the defaults) and never negative.
+// negative for n ≥ 36 with the defaults) and never negative. Below 1 ns, a
+// base or cap means no wait.
 func backoff(base, maxB time.Duration, n int) time.Duration {
-	if base <= 0 || maxB <= 0 {
+	if base < 1 || maxB < 1 {
 		return 0
 	}
-	d := base
-	for ; n > 0 && d < maxB; n-- {
-		if d > maxB/2 {
+	d := min(base, maxB)
+	for ; n > 0; n-- {
+		if d > maxB/2 { // doubling would pass the cap
 			return maxB
 		}
 		d *= 2
 	}
-	return min(d, maxB)
+	return d
 }
 
 // jitter returns a random duration in [d/2, d]; 0 for d ≤ 0.
 func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
+	d = max(d, 0)
 	return d/2 + rand.N(d/2+1)
 }
 

@@ -57,7 +57,7 @@ func NewFetch(baseURL string, key APIKey, path, rawQuery string, plan *Pacer, r 
 		plan = NewPacer(PlanFree.PerMinute())
 	}
 	f := &Fetch{Retry: r, base: baseURL, path: path, query: rawQuery, key: key, pacers: []*Pacer{plan}}
-	if ep, _ := LookupV2(path); ep.PerMinute > 0 && ep.PerMinute < plan.PerMinute() {
+	if ep, _ := LookupV2(path); ep.PerMinute > 0 { // a cap above the plan's never binds
 		f.pacers = append(f.pacers, NewPacer(ep.PerMinute))
 	}
 	return f, nil

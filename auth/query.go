@@ -67,8 +67,6 @@ func checkValue(v string) string {
 			}
 			c = byte(hi<<4 | lo)
 			i += 2
-		case c == '+':
-			c = ' '
 		}
 		decoded = append(decoded, c)
 	}

@@ -136,8 +136,8 @@ func LookupV2(path string) (V2Endpoint, bool) {
 // PerMinuteOn is the most requests a minute this endpoint takes on plan p.
 func (e V2Endpoint) PerMinuteOn(p Plan) int {
 	r := p.PerMinute()
-	if e.PerMinute > 0 && e.PerMinute < r {
-		return e.PerMinute
+	if e.PerMinute > 0 {
+		return min(e.PerMinute, r)
 	}
 	return r
 }

@@ -74,7 +74,7 @@ func (a *answer) fail(status int, code, msg, detail string) Answer {
 	if detail != "" {
 		a.detail = detail
 	}
-	b := make([]byte, 0, len(msg)+len(code)+32)
+	b := make([]byte, 0, len(code)+len(msg)+32)
 	return a.json(status, code, flatjson.AppendObject(b, "message", msg, "code", code))
 }
 

@@ -201,20 +201,20 @@ func compile(cfg Config) (compiled, error) {
 	}
 
 	switch t := cfg.UpstreamTimeout; {
-	case t == 0:
-		c.timeout, c.v2Timeout = DefaultUpstreamTimeout, DefaultV2Timeout
 	case t < 0 || t > MaxUpstreamTimeout:
 		errs = append(errs, errors.New("UpstreamTimeout ("+EnvUpstreamTimeout+") "+t.String()+": want more than 0 and at most "+MaxUpstreamTimeout.String()))
+	case t == 0:
+		c.timeout, c.v2Timeout = DefaultUpstreamTimeout, DefaultV2Timeout
 	default:
 		c.timeout, c.v2Timeout = t, t
 	}
 
 	switch t := cfg.BodyReadTimeout; {
-	case t == 0:
-		c.bodyRead = DefaultBodyReadTimeout
 	case t < 0 || t > MaxUpstreamTimeout:
 		c.bodyRead = DefaultBodyReadTimeout
 		errs = append(errs, errors.New("BodyReadTimeout ("+EnvBodyReadTimeout+") "+t.String()+": want more than 0 and at most "+MaxUpstreamTimeout.String()))
+	case t == 0:
+		c.bodyRead = DefaultBodyReadTimeout
 	default:
 		c.bodyRead = t
 	}
@@ -228,10 +228,10 @@ func compile(cfg Config) (compiled, error) {
 		c.apiLimiter = cfg.APILimiter
 	}
 	switch ra := cfg.LimiterRetryAfter; {
-	case ra == 0:
-		c.retryAfter = seconds(DefaultLoginPeriod)
 	case ra < 0:
 		errs = append(errs, errors.New("LimiterRetryAfter "+ra.String()+": want a positive duration"))
+	case ra == 0:
+		c.retryAfter = seconds(DefaultLoginPeriod)
 	default:
 		c.retryAfter = seconds(ra)
 	}
@@ -256,15 +256,15 @@ func splitURL(s string) (scheme, host, rest string, ok bool) {
 // validHost accepts a host name, an IPv4 address or a [bracketed] IPv6
 // address, with an optional numeric port.
 func validHost(h string) bool {
-	if strings.HasPrefix(h, "[") {
-		end := strings.IndexByte(h, ']')
-		if end < 0 {
+	if rest, ok := strings.CutPrefix(h, "["); ok {
+		addr, port, ok := strings.Cut(rest, "]")
+		if !ok {
 			return false
 		}
-		if _, err := netip.ParseAddr(h[1:end]); err != nil {
+		if _, err := netip.ParseAddr(addr); err != nil {
 			return false
 		}
-		h = "x" + h[end+1:]
+		h = "x" + port
 	}
 	name, port, hasPort := strings.Cut(h, ":")
 	if name == "" || hasPort && (len(port) > 5 || !isDigits(port)) {

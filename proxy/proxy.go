@@ -604,9 +604,9 @@ func (r *Request) clientKey() string {
 
 // hostOf is the host of a "host:port" or "[ipv6]:port" address.
 func hostOf(addr string) string {
-	if strings.HasPrefix(addr, "[") { // [ipv6]:port
-		if end := strings.IndexByte(addr, ']'); end > 0 {
-			return addr[1:end]
+	if rest, ok := strings.CutPrefix(addr, "["); ok { // [ipv6]:port
+		if host, _, ok := strings.Cut(rest, "]"); ok {
+			return host
 		}
 	}
 	if strings.Count(addr, ":") == 1 { // ipv4:port or host:port

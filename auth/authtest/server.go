@@ -332,7 +332,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var fault Fault
 	if h.fault.Path == "" || h.fault.Path == r.URL.Path {
 		fault = h.fault
-		if h.fault.Times > 0 {
+		if h.fault.Times != 0 {
 			if h.fault.Times--; h.fault.Times == 0 {
 				h.fault = Fault{}
 			}
@@ -340,7 +340,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Unlock()
 
-	if fault.Delay > 0 {
+	if fault.Delay != 0 {
 		t := time.NewTimer(fault.Delay)
 		select {
 		case <-t.C:

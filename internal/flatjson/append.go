@@ -4,8 +4,9 @@ import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 
-// shortEscapes holds the letter of each two-byte escape encoding/json uses.
-var shortEscapes = [utf8.RuneSelf]byte{'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
+// shortEscapes holds the letter of each two-byte escape encoding/json uses;
+// '\\' is the last byte that has one.
+var shortEscapes = [...]byte{'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
 
 // AppendString appends s as a JSON string, byte for byte what
 // encoding/json.Marshal(s) produces: HTML-safe (< > & escaped), U+2028 and
@@ -23,7 +24,7 @@ func AppendString(b []byte, s string) []byte {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		if r < utf8.RuneSelf && shortEscapes[r] != 0 {
+		if r <= '\\' && shortEscapes[r] != 0 {
 			b = append(b, '\\', shortEscapes[r])
 		} else { // an invalid byte decodes as U+FFFD, so it comes out as \ufffd
 			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
@@ -83,7 +84,10 @@ func Truncate(s string, n int) string {
 		return s
 	}
 	i := n // back up to the start of the sequence s[n] is in
-	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+	for range utf8.UTFMax {
+		if i == 0 || utf8.RuneStart(s[i]) {
+			break
+		}
 		i--
 	}
 	if !utf8.FullRuneInString(s[i:n]) {

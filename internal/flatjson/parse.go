@@ -267,7 +267,7 @@ func (p *parser) seen(k string) bool {
 		return found
 	}
 	if p.keys == nil {
-		p.keys = make(map[string]bool, 2*len(p.ms))
+		p.keys = make(map[string]bool, len(p.ms))
 		for _, m := range p.ms {
 			p.keys[m.Key] = true
 		}
