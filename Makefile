@@ -115,7 +115,7 @@ fuzz:
 # Mutation testing with gremlins (a go tool of this module) of each path in
 # MUTATE_PKGS (./auth takes in ./auth/...): fails when a path's test efficacy
 # is under 99% or its mutator coverage under 95%. Not part of `make test`:
-# it takes about an hour (see README). Full logs in testdata-out/mutate-*.log.
+# it takes about 50 minutes (see README). Full logs in testdata-out/mutate-*.log.
 MUTATE_PKGS := ./auth ./proxy ./internal/flatjson
 # Files whose mutants are neither run nor counted: the fake's made-up market
 # data, whose formulas no contract pins (its tests check properties: ticks,
