@@ -16,9 +16,9 @@
 // (memory grows, and growing detaches the old views):
 //
 //	input(n) → ptr: the input buffer, grown to at least n bytes
-//	prepare(headLen, bodyLen, tooLarge) → n
+//	prepare(headLen, bodyLen, tooLarge, now) → n
 //	    in: method "\n" url "\n" readErr "\n", name "\n" value "\n" per request header; the body
-//	finish(headLen, bodyLen) → n
+//	finish(headLen, bodyLen, now) → n
 //	    in: state "\n" outcome "\n" status "\n" detail "\n", the answer's headers so; its body
 //	    outcome: "" (an answer), limited, timeout, canceled, unreachable, cut or too_large
 //	output() → ptr: where prepare or finish wrote its n bytes out (input's
@@ -29,7 +29,9 @@
 //	    n "\n", n times name "\n" value "\n" (the headers to send), then its body
 //	bodyReadTimeout() → ms: how long the entry waits for a request's body (BODY_READ_TIMEOUT)
 //
-// bodyLen is -1 for no body, and an empty body out is none; a V2 answer's
+// now is the entry's Date.now() (ms since the epoch): Go reads no clock, as
+// each reading is two calls out to JS. bodyLen is -1 for no body, and an
+// empty body out is none; a V2 answer's
 // body never enters Go. No field but a body holds a newline: header values
 // come from HTTP headers, the core's log is one line, and the entry
 // flattens readErr and detail. An export costs about 0.1 µs to call, where
@@ -58,7 +60,8 @@ import (
 
 var (
 	core    *proxy.Core
-	in, out []byte // the buffers the entry writes and reads
+	in, out []byte       // the buffers the entry writes and reads
+	header  proxy.Header // reused by each call: Go keeps nothing of a request
 )
 
 func main() {
@@ -108,18 +111,19 @@ func read(headLen, bodyLen int32) (string, []byte) {
 // read, which holds them too).
 func done(headLen, bodyLen int32) {
 	clear(in[:min(max(int(headLen)+max(int(bodyLen), 0), 0), len(in))])
+	clear(header) // its strings: the x-api-key value among them
 }
 
 // prepare reads a request and writes the answer, or the call to make.
 //
 //go:wasmexport prepare
-func prepare(headLen, bodyLen int32, tooLarge bool) (n int32) {
+func prepare(headLen, bodyLen int32, tooLarge bool, now float64) (n int32) {
 	defer done(headLen, bodyLen)
-	r := &proxy.Request{Start: time.Now()}
+	r := &proxy.Request{Start: at(now)}
 	defer func() {
 		// A panic answers this request; the instance goes on serving.
 		if p := recover(); p != nil {
-			out = appendAnswer(out[:0], proxy.Internal(r, p, time.Now()))
+			out = appendAnswer(out[:0], proxy.Internal(r, p, r.Start))
 			n = int32(len(out))
 		}
 	}()
@@ -128,7 +132,8 @@ func prepare(headLen, bodyLen int32, tooLarge bool) (n int32) {
 	url, head := line(head)
 	r.ReadErr, head = line(head)
 	r.Scheme, r.Host, r.Target = splitURL(url)
-	r.Header = parseHeader(head)
+	r.Header = parseHeader(header[:0], head)
+	header = r.Header
 	if h := r.Header.Get("host"); h != "" {
 		// The Host header, not the URL, as net/http's r.Host: an
 		// absolute-form target must not make its own authority "own".
@@ -145,23 +150,38 @@ func prepare(headLen, bodyLen int32, tooLarge bool) (n int32) {
 	out = strconv.AppendInt(out, call.Timeout.Milliseconds(), 10)
 	out = append(append(append(out, '\n'), call.Limiter...), '\n')
 	out = append(append(out, call.LimitKey...), '\n')
-	out = append(append(out, call.State.String()...), '\n')
+	out = append(call.State.Append(out), '\n')
 	out = append(append(out, call.URL...), '\n')
 	out = appendHeader(out, call.Header)
 	out = append(out, call.Body...)
 	return int32(len(out))
 }
 
-// outcomes are finish's names for what became of a call.
-var outcomes = map[string]proxy.Upstream{
-	"": {}, "limited": {Limited: true}, "timeout": {Fault: proxy.Timeout}, "canceled": {Fault: proxy.Canceled},
-	"unreachable": {Fault: proxy.Unreachable}, "cut": {Fault: proxy.Cut}, "too_large": {Fault: proxy.TooLarge},
+// outcome reads finish's name for what became of a call.
+func outcome(name string) (proxy.Upstream, bool) {
+	switch name {
+	case "":
+		return proxy.Upstream{}, true
+	case "limited":
+		return proxy.Upstream{Limited: true}, true
+	case "timeout":
+		return proxy.Upstream{Fault: proxy.Timeout}, true
+	case "canceled":
+		return proxy.Upstream{Fault: proxy.Canceled}, true
+	case "unreachable":
+		return proxy.Upstream{Fault: proxy.Unreachable}, true
+	case "cut":
+		return proxy.Upstream{Fault: proxy.Cut}, true
+	case "too_large":
+		return proxy.Upstream{Fault: proxy.TooLarge}, true
+	}
+	return proxy.Upstream{}, false
 }
 
 // finish turns what became of a call into the answer.
 //
 //go:wasmexport finish
-func finish(headLen, bodyLen int32) (n int32) {
+func finish(headLen, bodyLen int32, now float64) (n int32) {
 	defer done(headLen, bodyLen)
 	var st proxy.State
 	defer func() {
@@ -170,35 +190,42 @@ func finish(headLen, bodyLen int32) (n int32) {
 			if st.V2Path != "" {
 				r.Method, r.Target = "GET", auth.V2Prefix+st.V2Path
 			}
-			out = appendAnswer(out[:0], proxy.Internal(r, p, time.Now()))
+			out = appendAnswer(out[:0], proxy.Internal(r, p, at(now)))
 			n = int32(len(out))
 		}
 	}()
 	head, body := read(headLen, bodyLen)
 	state, head := line(head)
-	outcome, head := line(head)
+	name, head := line(head)
 	status, head := line(head)
 	detail, head := line(head)
 	st, ok := proxy.ParseState(state)
 	if !ok {
 		panic("finish: the state is not proxy.State.String's")
 	}
-	up, ok := outcomes[outcome]
+	up, ok := outcome(name)
 	if !ok {
 		panic("finish: unknown outcome")
 	}
 	up.Detail = detail
 	up.Answer.StatusCode, _ = strconv.Atoi(status)
 	up.Answer.Body = body
-	for _, f := range parseHeader(head) {
-		if up.Answer.Header == nil {
-			up.Answer.Header = auth.Header{}
+	header = parseHeader(header[:0], head)
+	if len(header) > 0 {
+		// One value each: fetch's Headers joined repeated ones.
+		up.Answer.Header = make(auth.Header, len(header))
+		values := make([]string, len(header))
+		for i, f := range header {
+			values[i] = f[1]
+			up.Answer.Header[f[0]] = values[i : i+1 : i+1]
 		}
-		up.Answer.Header[f[0]] = append(up.Answer.Header[f[0]], f[1])
 	}
-	out = appendAnswer(out[:0], core.Finish(&proxy.Call{State: st}, up, time.Now()))
+	out = appendAnswer(out[:0], core.Finish(&proxy.Call{State: st}, up, at(now)))
 	return int32(len(out))
 }
+
+// at is the time of a JS timestamp (ms since the epoch).
+func at(ms float64) time.Time { return time.Unix(0, int64(ms*1e6)) }
 
 // line splits s at its first newline.
 func line(s string) (first, rest string) {
@@ -217,10 +244,10 @@ func splitURL(u string) (scheme, host, target string) {
 	return scheme, rest[:i], rest[i:]
 }
 
-// parseHeader reads "name\nvalue\n" pairs; fetch's Headers gives names in
-// lower case and repeated values joined, as proxy.Header wants them.
-func parseHeader(s string) proxy.Header {
-	h := make(proxy.Header, 0, strings.Count(s, "\n")/2)
+// parseHeader appends the "name\nvalue\n" pairs of s to h; fetch's Headers
+// gives names in lower case and repeated values joined, as proxy.Header
+// wants them.
+func parseHeader(h proxy.Header, s string) proxy.Header {
 	for {
 		name, rest, ok1 := strings.Cut(s, "\n")
 		value, rest, ok2 := strings.Cut(rest, "\n")

@@ -31,6 +31,9 @@ func useCore(t *testing.T) {
 	core = c
 }
 
+// testNow is the clock call hands the exports, as the entry hands them Date.now().
+var testNow = 1_777_000_000_123.0
+
 // call does what the entry's callGo does: head and body into the input
 // buffer at input's address, the call, and the bytes it wrote at output's.
 func call(name, head string, body []byte, tooLarge bool) string {
@@ -45,9 +48,9 @@ func call(name, head string, body []byte, tooLarge bool) string {
 	copy(in[copy(in[:n], head):], body)
 	var m int32
 	if name == "prepare" {
-		m = prepare(int32(len(head)), int32(bodyLen), tooLarge)
+		m = prepare(int32(len(head)), int32(bodyLen), tooLarge, testNow)
 	} else {
-		m = finish(int32(len(head)), int32(bodyLen))
+		m = finish(int32(len(head)), int32(bodyLen), testNow)
 	}
 	if output() != address(out) || int(m) != len(out) {
 		panic("output's address and length are not the output buffer's")
@@ -103,9 +106,13 @@ func TestPrepareAndFinish(t *testing.T) {
 	assert.Equal(t, [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}, {"Content-Type", "application/json"}}, c.headers)
 	assert.JSONEq(t, body, c.body)
 	state := c.state
+	assert.Equal(t, "0 1777000000123 http://localhost:8787", state, "the entry's clock starts the request")
 
+	testNow += 250.5
+	defer func() { testNow -= 250.5 }()
 	a := decodeAnswer(t, call("finish", state+"\n\n200\n\ncontent-type\napplication/json\n", []byte(`{"refreshToken":"tok-1"}`), false))
 	assert.Equal(t, 200, a.status)
+	assert.Contains(t, a.log, " duration=250.5ms ", "the entry's clock ends it")
 	assert.JSONEq(t, `{"refreshToken":"tok-1"}`, a.body)
 	assert.Equal(t, "http://localhost:8787", a.headers["Access-Control-Allow-Origin"])
 	assert.Equal(t, "no-store", a.headers["Cache-Control"])
@@ -219,7 +226,7 @@ func TestPanicsAnswer500(t *testing.T) {
 	input(16)
 	a := decodeAnswer(t, call("prepare", "", nil, false))
 	assert.Equal(t, 404, a.status, "an empty head: no method, no path")
-	m := prepare(10, 1<<20, false) // lengths past the buffer
+	m := prepare(10, 1<<20, false, testNow) // lengths past the buffer
 	a = decodeAnswer(t, string(out[:m]))
 	assert.Equal(t, 500, a.status)
 	assert.JSONEq(t, `{"message":"internal error in the proxy","code":"internal"}`, a.body)

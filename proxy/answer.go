@@ -86,17 +86,17 @@ func (a *answer) logLine(status int, code string) string {
 	if m := a.method; m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
 		b = append(b, m...)
 	} else {
-		b = strconv.AppendQuote(b, cut(m, 32))
+		b = appendQuoted(b, cut(m, 32))
 	}
 	b = append(b, " path="...)
-	b = strconv.AppendQuote(b, cut(a.path, 200))
+	b = appendQuoted(b, cut(a.path, 200))
 	b = append(b, " status="...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, " duration="...)
 	b = append(b, a.now.Sub(a.start).Round(time.Microsecond).String()...)
 	if a.origin != "" {
 		b = append(b, " origin="...)
-		b = strconv.AppendQuote(b, cut(a.origin, 200))
+		b = appendQuoted(b, cut(a.origin, 200))
 	}
 	if code != "" {
 		b = append(b, " code="...)
@@ -104,9 +104,20 @@ func (a *answer) logLine(status int, code string) string {
 	}
 	if a.detail != "" {
 		b = append(b, " detail="...)
-		b = strconv.AppendQuote(b, cut(a.detail, 300))
+		b = appendQuoted(b, cut(a.detail, 300))
 	}
 	return string(b)
+}
+
+// appendQuoted is strconv.AppendQuote, with a short way for the usual
+// printable ASCII that needs no escape.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }
 
 // cut shortens s to n bytes (whole characters) with an ellipsis.

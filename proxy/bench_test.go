@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jquants-auth/jquants-auth/auth"
 	"github.com/jquants-auth/jquants-auth/proxy"
@@ -122,6 +123,31 @@ func BenchmarkCore(b *testing.B) {
 		}
 		if a := core.Finish(call, up, r.Start); a.Status != 200 {
 			b.Fatalf("status %d", a.Status)
+		}
+	}
+}
+
+// BenchmarkCoreLogin: a login through Prepare and Finish as the Worker
+// drives them (main.go), its state carried as text between the two.
+func BenchmarkCoreLogin(b *testing.B) {
+	core, err := proxy.NewCore(proxy.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(demoBody)
+	token := []byte(`{"refreshToken":"bench-token-0123456789abcdef"}`)
+	header := proxy.Header{{"content-type", "application/json"}, {"origin", allowedOrigin}}
+	start := time.Unix(1_777_000_000, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, call := core.Prepare(&proxy.Request{Method: "POST", Scheme: "http", Host: "localhost:8787", Target: auth.Path, Header: header, Body: body, Start: start})
+		st, ok := proxy.ParseState(string(call.State.Append(nil)))
+		if !ok {
+			b.Fatal("state")
+		}
+		up := proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"content-type": {"application/json"}}, Body: token}}
+		if a := core.Finish(&proxy.Call{State: st}, up, start); a.Status != http.StatusOK {
+			b.Fatalf("status %d: %s", a.Status, a.Body)
 		}
 	}
 }

@@ -326,11 +326,9 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	if msg != "" {
 		return a.fail(400, auth.CodeInvalidInput, msg, ""), nil
 	}
-	// No encoding: an answer in one (say br) is refused alike on both edges,
-	// rather than undone by one runtime and not the other.
-	header := [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}}
+	header := loginHeader[:2:2]
 	if req.Body != nil {
-		header = append(header, [2]string{"Content-Type", "application/json"})
+		header = loginHeader
 	}
 	call := &Call{Method: "POST", URL: req.URL, Header: header, Body: req.Body, Timeout: p.c.timeout, Limiter: LimiterLogin,
 		State: State{Endpoint: ep, Origin: allowOrigin, Start: r.Start}}
@@ -339,6 +337,12 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 	}
 	return Answer{}, call
 }
+
+// loginHeader is a login call's headers, without Content-Type when it has no
+// body. No encoding: an answer in one (say br) is refused alike on both
+// edges, rather than undone by one runtime and not the other. Shared: the
+// edges only read it.
+var loginHeader = [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}, {"Content-Type", "application/json"}}
 
 // authUser checks an auth_user body; msg says what is wrong, never quoting it.
 func (p *Core) authUser(body []byte) (auth.Request, string) {
@@ -466,12 +470,26 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 // as fetch's Headers gives them to the Worker, so that both edges read the
 // same text (two Retry-After headers, 7 and 100, are "7, 100": unusable).
 func joinValues(h auth.Header) auth.Header {
-	joined := make(auth.Header, len(h))
+	if joined(h) {
+		return h // the Worker's, as fetch gives them
+	}
+	j := make(auth.Header, len(h))
 	for name, values := range h {
 		name = strings.ToLower(name)
-		joined[name] = []string{strings.Join(append(joined[name], values...), ", ")}
+		j[name] = []string{strings.Join(append(j[name], values...), ", ")}
 	}
-	return joined
+	return j
+}
+
+// joined reports whether h has one value per name and every name is in
+// lower case already.
+func joined(h auth.Header) bool {
+	for name, values := range h {
+		if len(values) != 1 || strings.ToLower(name) != name {
+			return false
+		}
+	}
+	return true
 }
 
 // encoded reports whether an answer's body is in a Content-Encoding other
@@ -515,15 +533,20 @@ type State struct {
 
 // String encodes s as "endpoint start-in-ms origin", the endpoint being V1's
 // number, or V2's path after "v2:" ("v2gz:" when Gzip), for ParseState.
-func (s State) String() string {
-	ep := strconv.Itoa(int(s.Endpoint))
+func (s State) String() string { return string(s.Append(nil)) }
+
+// Append appends String's form of s to b.
+func (s State) Append(b []byte) []byte {
 	switch {
 	case s.V2Path != "" && s.Gzip:
-		ep = "v2gz:" + s.V2Path
+		b = append(append(b, "v2gz:"...), s.V2Path...)
 	case s.V2Path != "":
-		ep = "v2:" + s.V2Path
+		b = append(append(b, "v2:"...), s.V2Path...)
+	default:
+		b = strconv.AppendInt(b, int64(s.Endpoint), 10)
 	}
-	return ep + " " + strconv.FormatInt(s.Start.UnixMilli(), 10) + " " + s.Origin
+	b = strconv.AppendInt(append(b, ' '), s.Start.UnixMilli(), 10)
+	return append(append(b, ' '), s.Origin...)
 }
 
 // ParseState decodes State.String.

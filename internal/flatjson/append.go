@@ -15,6 +15,10 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0 // s[start:i] is still to be copied as it is
 	for i := 0; i < len(s); {
+		if plainASCII[s[i]] {
+			i++
+			continue
+		}
 		r, n := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, n = utf8.DecodeRuneInString(s[i:])
@@ -35,6 +39,14 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// plainASCII marks the bytes below utf8.RuneSelf that plain lets through.
+var plainASCII = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = plain(rune(c), 1)
+	}
+	return t
+}()
 
 // plain reports whether the rune r, n bytes of input, is written unescaped.
 func plain(r rune, n int) bool {

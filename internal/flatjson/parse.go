@@ -149,6 +149,9 @@ func Elements(b []byte) ([][]byte, error) {
 }
 
 func checkUTF8(b []byte) error {
+	if utf8.Valid(b) { // a word at a time while ASCII
+		return nil
+	}
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n == 1 {
