@@ -184,7 +184,8 @@ func DecodeAnswer(a Answer, now time.Time) (RefreshToken, error) { return AuthUs
 //   - anything else: an *Error naming the status (404: ErrEndpointGone).
 func (e Endpoint) Decode(a Answer, now time.Time) (Token, error) {
 	if a.StatusCode == 200 {
-		members, err := flatjson.ParseObject(a.Body)
+		var room [4]flatjson.Member
+		members, err := flatjson.ParseObjectInto(room[:0], a.Body)
 		if err != nil {
 			return Token{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer is not a JSON object"}
 		}
@@ -192,7 +193,8 @@ func (e Endpoint) Decode(a Answer, now time.Time) (Token, error) {
 		if tok.Kind != flatjson.String || tok.Str == "" {
 			return Token{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer has no " + e.tokenField()}
 		}
-		return Token{Value: tok.Str, IssuedAt: now, ExpiresAt: now.Add(e.Lifetime())}, nil
+		// The one string kept: a copy, not a view of the body.
+		return Token{Value: strings.Clone(tok.Str), IssuedAt: now, ExpiresAt: now.Add(e.Lifetime())}, nil
 	}
 	err := &Error{StatusCode: a.StatusCode, RetryAfter: ParseRetryAfter(a.Header.Get("Retry-After"), now)}
 	err.Message = ErrorMessage(a.Body)
@@ -217,12 +219,13 @@ func (e Endpoint) Decode(a Answer, now time.Time) (Token, error) {
 // ErrorMessage is the string member "message" of an error body, at most
 // MaxMessageBytes, or "" when there is none.
 func ErrorMessage(body []byte) string {
-	members, err := flatjson.ParseObject(body)
+	var room [4]flatjson.Member
+	members, err := flatjson.ParseObjectInto(room[:0], body)
 	if err != nil {
 		return ""
 	}
 	m, _ := flatjson.Lookup(members, "message")
-	return flatjson.Truncate(m.Str, MaxMessageBytes)
+	return strings.Clone(flatjson.Truncate(m.Str, MaxMessageBytes)) // not a view of the body
 }
 
 // maxRetryAfter is the longest Retry-After taken at its word; a longer one is

@@ -1,17 +1,21 @@
 package proxy
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/jquants-auth/jquants-auth/internal/flatjson"
 )
 
-// answer builds an Answer and its log line.
+// answer builds an Answer and its log line. It lives on its caller's stack:
+// only the Answer it gives allocates, and a request that becomes a Call
+// allocates nothing for it.
 type answer struct {
-	header     [][2]string // in room, unless an answer has more than fits
-	room       [8][2]string
+	room       [answerRoom][2]string // the headers set so far: room[:n]
+	n          int
 	method     string
 	path       string // the target without its query: a query may hold a token
 	origin     string // the request's Origin header, for the log
@@ -19,12 +23,15 @@ type answer struct {
 	start, now time.Time
 }
 
+// answerRoom is at least the number of header names set calls use (13),
+// since set replaces a header already set.
+const answerRoom = 16
+
 // newAnswer starts the answer to r with the headers every answer carries.
-func newAnswer(r *Request) *answer {
+func newAnswer(r *Request) answer {
 	path, _ := resolveTarget(r.Target)
 	origin, _ := r.origin()
-	a := &answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
-	a.header = a.room[:0] // one allocation for the answer and its headers
+	a := answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
 	a.set("Cache-Control", "no-store")
 	a.set("X-Content-Type-Options", "nosniff")
 	a.set("Vary", "Origin")
@@ -37,14 +44,18 @@ func newAnswer(r *Request) *answer {
 //
 //go:noinline
 func (a *answer) set(name, v string) {
-	for i := range a.header {
-		if a.header[i][0] == name {
-			a.header[i][1] = v
+	for i := range a.room[:a.n] {
+		if a.room[i][0] == name {
+			a.room[i][1] = v
 			return
 		}
 	}
-	a.header = append(a.header, [2]string{name, v})
+	a.room[a.n] = [2]string{name, v} // past answerRoom: a programming error
+	a.n++
 }
+
+// header is a copy of the headers set, for an Answer.
+func (a *answer) header() [][2]string { return slices.Clone(a.room[:a.n]) }
 
 // allowMethod lets want through (done false); a plain OPTIONS gets 204 and any
 // other method 405, each with Allow: allow.
@@ -61,12 +72,12 @@ func (a *answer) allowMethod(m, want, allow, refusal string) (ans Answer, done b
 }
 
 func (a *answer) done(status int, body []byte) Answer {
-	return Answer{Status: status, Header: a.header, Body: body, Log: a.logLine(status, "")}
+	return Answer{Status: status, Header: a.header(), Body: body, Log: a.logLine(status, "")}
 }
 
 func (a *answer) json(status int, code string, body []byte) Answer {
 	a.set("Content-Type", "application/json; charset=utf-8")
-	return Answer{Status: status, Header: a.header, Body: body, Log: a.logLine(status, code)}
+	return Answer{Status: status, Header: a.header(), Body: body, Log: a.logLine(status, code)}
 }
 
 // fail answers {"message": msg, "code": code}; detail goes to the log only.
@@ -106,7 +117,7 @@ func (a *answer) logLine(status int, code string) string {
 		b = append(b, " detail="...)
 		b = appendQuoted(b, cut(a.detail, 300))
 	}
-	return string(b)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // as strings.Builder does: b is not written again
 }
 
 // appendQuoted is strconv.AppendQuote, with a short way for the usual

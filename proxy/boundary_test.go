@@ -61,7 +61,8 @@ func TestOriginDefaultPorts(t *testing.T) {
 // quoted.
 func TestLogLineMethodLength(t *testing.T) {
 	log := func(method string) string {
-		return newAnswer(&Request{Method: method, Target: "/"}).done(204, nil).Log
+		a := newAnswer(&Request{Method: method, Target: "/"})
+		return a.done(204, nil).Log
 	}
 	sixteen := strings.Repeat("M", 16)
 	assert.Contains(t, log(sixteen), "method="+sixteen+" ")

@@ -159,7 +159,9 @@ func FuzzBody(f *testing.F) {
 			} else {
 				require.Equal(t, wantMsg, msg, "%q", body)
 			}
-			require.Equal(t, wantValues, values)
+			if msg == "" {
+				require.Equal(t, wantValues, values[:len(names)])
+			}
 			if msg != "" {
 				require.Regexp(t, bodyMessage, msg)
 			}

@@ -298,7 +298,7 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 		return a.preflight(r, hasOrigin, isV2), nil
 	}
 	if isV2 {
-		return p.prepareV2(r, a, v2, query, origin, hasOrigin)
+		return p.prepareV2(r, &a, v2, query, origin, hasOrigin)
 	}
 	if ans, done := a.allowMethod(r.Method, "POST", Allow, "method not allowed: use POST"); done {
 		return ans, nil
@@ -387,7 +387,6 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	up.Detail = knownDetail(up.Detail)
 	up.Answer.Header = joinValues(up.Answer.Header)
 	a := &answer{method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
-	a.header = a.room[:0]
 	if st.V2Path != "" {
 		a.method, a.path = "GET", auth.V2Prefix+st.V2Path
 	}

@@ -20,11 +20,6 @@ let started = 0;
 function start(env) {
   const n = ++started;
   const runtime = new Go();
-  // A small Go heap: a request allocates a few KiB, and a heap that cycles
-  // through 1 MiB rather than 4 leaves more of the CPU's caches to the JS
-  // around each call (make bench: CPU per login at c=1, 83 → 71 µs). A
-  // GOGC var overrides it. (runtime/debug would cost 25 KB of gzip.)
-  runtime.env.GOGC = "25";
   for (const [name, value] of Object.entries(env)) if (typeof value === "string") runtime.env[name] = value;
   const instance = new WebAssembly.Instance(mod, runtime.importObject);
   const g = { exports: instance.exports, runtime, bodyReadTimeoutMs: 0 };

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"testing"
 	"unicode/utf8"
 
@@ -75,9 +77,24 @@ func firstNonSpace(b []byte) int {
 // checkOracle checks ParseObject(b) against encoding/json and returns its
 // result for further checks. It is the heart of both the table test and
 // FuzzParseObject.
+// checkInto checks that ParseObjectInto gives what ParseObject gave, after
+// the members already in dst.
+func checkInto(t *testing.T, b []byte, ms []flatjson.Member, err error) {
+	t.Helper()
+	before := flatjson.Member{Key: "before", Kind: flatjson.Null}
+	into, intoErr := flatjson.ParseObjectInto([]flatjson.Member{before}, b)
+	if !reflect.DeepEqual(intoErr, err) {
+		t.Fatalf("ParseObjectInto: error %v, ParseObject's %v", intoErr, err)
+	}
+	if err == nil && (len(into) == 0 || into[0] != before || !slices.Equal(into[1:], ms)) {
+		t.Fatalf("ParseObjectInto: %+v, ParseObject's %+v after %+v", into, ms, before)
+	}
+}
+
 func checkOracle(t *testing.T, b []byte) ([]flatjson.Member, *flatjson.Error) {
 	t.Helper()
 	ms, err := flatjson.ParseObject(b)
+	checkInto(t, b, ms, err)
 	var e *flatjson.Error
 	if err != nil {
 		if !errors.As(err, &e) {

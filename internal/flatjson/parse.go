@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Kind is the type of a JSON value.
@@ -87,10 +88,23 @@ const maxDepth = 10000
 // values are validated and skipped: their members only have a Kind. Errors
 // are *Error.
 func ParseObject(b []byte) ([]Member, error) {
+	return parseObject(make([]Member, 0, 4), b, false) // room for a typical body
+}
+
+// ParseObjectInto is ParseObject, appending the members to dst, and with
+// each Key and Str that has no escape in b a view of b's bytes rather than a
+// copy: so it allocates nothing for a short object when dst has room. It
+// suits a caller that is done with the members, and with every string
+// made from them, before b changes; a caller that keeps one copies it.
+func ParseObjectInto(dst []Member, b []byte) ([]Member, error) {
+	return parseObject(dst, b, true)
+}
+
+func parseObject(dst []Member, b []byte, views bool) ([]Member, error) {
 	if err := checkUTF8(b); err != nil {
 		return nil, err
 	}
-	p := parser{b: b, ms: make([]Member, 0, 4)} // room for a typical body
+	p := parser{b: b, ms: dst, views: views}
 	p.space()
 	start := p.i
 	if !p.value() {
@@ -165,13 +179,14 @@ func checkUTF8(b []byte) error {
 // parser is a cursor over input already known to be valid UTF-8. On failure
 // i is left where the problem was found.
 type parser struct {
-	b    []byte
-	i    int
-	open []byte // the containers open at i, '{' or '[', innermost last
-	ms   []Member
-	keys map[string]bool // the keys of ms, once there are many
-	dup  *Error          // the first repeated key
-	flat bool            // record no members (Elements)
+	b     []byte
+	i     int
+	open  containers // those open at i
+	ms    []Member
+	keys  map[string]bool // the keys of ms, once there are many
+	dup   *Error          // the first repeated key
+	flat  bool            // record no members (Elements)
+	views bool            // strings view b's bytes (ParseObjectInto)
 }
 
 func (p *parser) fail(pr Problem) error { return &Error{Problem: pr, Offset: p.i} }
@@ -186,21 +201,21 @@ func (p *parser) value() bool {
 			return false
 		}
 		c, ok := p.b[p.i], true
-		member := !p.flat && len(p.open) == 1 && p.open[0] == '{'
+		member := !p.flat && p.open.inTopObject()
 		if member {
 			p.ms[len(p.ms)-1].Kind = kinds[c]
 			p.ms[len(p.ms)-1].Start = p.i
 		}
 		switch c {
 		case '{', '[':
-			if len(p.open) >= maxDepth {
+			if p.open.depth >= maxDepth {
 				return false
 			}
 			p.i++
 			if p.space(); p.eat(c + 2) { // '}' is '{'+2, ']' is '['+2
 				break
 			}
-			p.open = append(p.open, c)
+			p.open.push(c)
 			if c == '[' || p.key() {
 				continue
 			}
@@ -208,7 +223,7 @@ func (p *parser) value() bool {
 		case '"':
 			var s []byte
 			if s, ok = p.str(); member {
-				p.ms[len(p.ms)-1].Str = string(s)
+				p.ms[len(p.ms)-1].Str = p.string(s)
 			}
 		case 't', 'f', 'n':
 			ok = p.literal()
@@ -220,15 +235,15 @@ func (p *parser) value() bool {
 		}
 		// The value is complete: close containers until one has another element.
 		for {
-			if len(p.open) == 0 {
+			if p.open.depth == 0 {
 				return true
 			}
-			if !p.flat && len(p.open) == 1 && p.open[0] == '{' && p.ms[len(p.ms)-1].End == 0 {
+			if !p.flat && p.open.inTopObject() && p.ms[len(p.ms)-1].End == 0 {
 				p.ms[len(p.ms)-1].End = p.i // a member's value ends here
 			}
-			top := p.open[len(p.open)-1]
+			top := p.open.top()
 			if p.space(); p.eat(top + 2) {
-				p.open = p.open[:len(p.open)-1]
+				p.open.pop()
 				continue
 			}
 			if !p.eat(',') || top == '{' && !p.key() {
@@ -238,6 +253,46 @@ func (p *parser) value() bool {
 		}
 	}
 }
+
+// containers is a stack of open containers, '{' or '['. The first 64 are
+// bits of a word, so that usual input allocates nothing for them.
+type containers struct {
+	depth  int
+	arrays uint64 // bit d: the container at depth d (< 64) is '['
+	deeper []byte // the containers past the first 64
+}
+
+func (c *containers) push(open byte) {
+	if c.depth < 64 {
+		c.arrays &^= 1 << c.depth
+		if open == '[' {
+			c.arrays |= 1 << c.depth
+		}
+	} else {
+		c.deeper = append(c.deeper, open)
+	}
+	c.depth++
+}
+
+func (c *containers) pop() {
+	if c.depth--; c.depth >= 64 {
+		c.deeper = c.deeper[:len(c.deeper)-1]
+	}
+}
+
+// top is the innermost open container; there must be one.
+func (c *containers) top() byte {
+	if c.depth > 64 {
+		return c.deeper[len(c.deeper)-1]
+	}
+	if c.arrays>>(c.depth-1)&1 == 1 {
+		return '['
+	}
+	return '{'
+}
+
+// inTopObject reports whether the only open container is the top-level object.
+func (c *containers) inTopObject() bool { return c.depth == 1 && c.arrays&1 == 0 }
 
 // kinds gives a value's Kind from its first byte.
 var kinds = [256]Kind{'{': Object, '[': Array, '"': String, 't': Bool, 'f': Bool, 'n': Null, '-': Number,
@@ -251,8 +306,8 @@ func (p *parser) key() bool {
 	if !ok {
 		return false
 	}
-	if !p.flat && len(p.open) == 1 {
-		key := string(k)
+	if !p.flat && p.open.depth == 1 {
+		key := p.string(k)
 		if p.dup == nil && p.seen(key) {
 			p.dup = &Error{Problem: Duplicate, Offset: at, Key: key}
 		}
@@ -260,6 +315,16 @@ func (p *parser) key() bool {
 	}
 	p.space()
 	return p.eat(':')
+}
+
+// string makes a member's string of str's result: a copy, or for
+// ParseObjectInto a view of those bytes (b's own, or a new slice for a
+// string with escapes).
+func (p *parser) string(s []byte) string {
+	if p.views {
+		return unsafe.String(unsafe.SliceData(s), len(s))
+	}
+	return string(s)
 }
 
 // seen reports whether a member is named k. A scan suits real bodies; past

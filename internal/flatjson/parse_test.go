@@ -18,6 +18,31 @@ func nest(depth int) string {
 	return `{"a":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + "}"
 }
 
+// mixed is depth containers: a top-level object, then alternately '[' and
+// {"k": in its member a, each closed in turn; the one at depth wrongAt (if
+// any) with the other closer.
+func mixed(depth int, wrongAt int) string {
+	var open, closers []string
+	for d := 1; d < depth; d++ {
+		if d%2 == 1 {
+			open, closers = append(open, "["), append(closers, "]")
+		} else {
+			open, closers = append(open, `{"k":`), append(closers, "}")
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`{"a":` + strings.Join(open, "") + "0")
+	for i := len(closers) - 1; i >= 0; i-- {
+		c := closers[i]
+		if i+2 == wrongAt { // the container at depth wrongAt gets the other closer
+			c = map[string]string{"]": "}", "}": "]"}[c]
+		}
+		b.WriteString(c)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
 // manyKeys is an object with n distinct keys k0, k1, … and then extra.
 func manyKeys(n int, extra string) string {
 	var b strings.Builder
@@ -68,6 +93,8 @@ func TestParseObject(t *testing.T) {
 		{name: "low then high", in: `{"k":"\udc00\ud800"}`, want: []flatjson.Member{str("k", "\uFFFD\uFFFD")}},
 		{name: "escaped replacement char", in: `{"k":"\ufffd\uFFFF"}`, want: []flatjson.Member{str("k", "\uFFFD\uFFFF")}},
 		{name: "depth 10000 is allowed", in: nest(10000), want: []flatjson.Member{kind("a", flatjson.Array)}},
+		{name: "arrays and objects 200 deep", in: mixed(200, 0), want: []flatjson.Member{kind("a", flatjson.Array)}},
+		{name: "an object where an array was", in: `{"a":[[1]],"b":[{"c":{"d":1}}]}`, want: []flatjson.Member{kind("a", flatjson.Array), kind("b", flatjson.Array)}},
 		{name: "many keys", in: manyKeys(40, `"x":"y"`)},
 
 		// Invalid UTF-8: wins over every other problem.
@@ -133,6 +160,12 @@ func TestParseObject(t *testing.T) {
 		{name: "unterminated nested", in: `{"a":[[1]`, problem: flatjson.BadSyntax, off: 9},
 		{name: "unterminated nested after comma", in: `{"a":[1,`, problem: flatjson.BadSyntax, off: 8},
 		{name: "depth 10001", in: nest(10001), problem: flatjson.BadSyntax, off: 5 + 9999},
+		// The first 64 containers are kept one way, those past them another.
+		{name: "wrong closer at depth 3", in: mixed(200, 3), problem: flatjson.BadSyntax, off: len(mixed(200, 0)) - 3},
+		{name: "wrong closer at depth 64", in: mixed(200, 64), problem: flatjson.BadSyntax, off: len(mixed(200, 0)) - 64},
+		{name: "wrong closer at depth 65", in: mixed(200, 65), problem: flatjson.BadSyntax, off: len(mixed(200, 0)) - 65},
+		{name: "wrong closer at depth 66", in: mixed(200, 66), problem: flatjson.BadSyntax, off: len(mixed(200, 0)) - 66},
+		{name: "wrong closer at depth 199", in: mixed(200, 199), problem: flatjson.BadSyntax, off: len(mixed(200, 0)) - 199},
 		{name: "100000 [ in a member", in: `{"a":` + strings.Repeat("[", 100000), problem: flatjson.BadSyntax, off: 5 + 9999},
 		{name: "100000 nested objects", in: strings.Repeat(`{"a":`, 100000), problem: flatjson.BadSyntax, off: 5 * 10000},
 		{name: "100000 [", in: strings.Repeat("[", 100000), problem: flatjson.BadSyntax, off: 10000},
@@ -259,5 +292,35 @@ func TestLookup(t *testing.T) {
 	}
 	if _, ok := flatjson.Lookup(nil, ""); ok {
 		t.Error("Lookup in nil found something")
+	}
+}
+
+// ParseObjectInto's strings are views of the input where it has no escape,
+// and a short object in a dst with room costs no allocation.
+func TestParseObjectIntoViews(t *testing.T) {
+	b := []byte(`{"plain":"abc","escaped":"a\"c"}`)
+	var room [4]flatjson.Member
+	ms, err := flatjson.ParseObjectInto(room[:0], b)
+	if err != nil || len(ms) != 2 || ms[0].Str != "abc" || ms[1].Str != `a"c` {
+		t.Fatalf("got %+v, %v", ms, err)
+	}
+	if &ms[0] != &room[0] {
+		t.Error("the members are not in dst")
+	}
+	copy(b, `{"PLAIN":"xyz","ESCAPED":"x\"z"}`)
+	if ms[0].Key != "PLAIN" || ms[0].Str != "xyz" {
+		t.Errorf("plain key and value %q %q: want views of the input", ms[0].Key, ms[0].Str)
+	}
+	if ms[1].Str != `a"c` {
+		t.Errorf("escaped value %q: want its own bytes", ms[1].Str)
+	}
+
+	login := []byte(`{"mailaddress":"someone@example.com","password":"correct horse battery staple"}`)
+	if n := testing.AllocsPerRun(100, func() {
+		if ms, err := flatjson.ParseObjectInto(room[:0], login); err != nil || len(ms) != 2 {
+			t.Fatal(ms, err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations for a login body, want 0", n)
 	}
 }
