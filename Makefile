@@ -103,6 +103,7 @@ fuzz:
 	  ./proxy:FuzzBody \
 	  ./proxy:FuzzQuery \
 	  ./proxy:FuzzContentType \
+	  ./proxy:FuzzParseIP \
 	  ./internal/flatjson:FuzzParseObject \
 	  ./internal/flatjson:FuzzAppendString \
 	  ./internal/flatjson:FuzzElements \

@@ -3,7 +3,6 @@ package proxy
 import (
 	"errors"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -261,7 +260,7 @@ func validHost(h string) bool {
 		if !ok {
 			return false
 		}
-		if _, err := netip.ParseAddr(addr); err != nil {
+		if _, ok := parseIP(addr); !ok {
 			return false
 		}
 		h = "x" + port
@@ -335,8 +334,8 @@ func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	ip, ok := parseIP(host)
+	return ok && isLoopbackIP(ip)
 }
 
 // normalizeOrigin turns a configured origin into the form browsers send.
