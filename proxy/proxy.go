@@ -428,8 +428,7 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 		}
 		return a.json(200, "", flatjson.AppendObject(make([]byte, 0, 24+len(tok.Value)), field, tok.Value))
 	}
-	var e *auth.Error
-	errors.As(err, &e) // Decode returns only *auth.Error
+	e := err.(*auth.Error) // Decode returns only *auth.Error, unwrapped
 	pass := func(status int, code, fallback string) Answer {
 		msg := e.Message
 		if msg == "" {
