@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/jquants-auth/jquants-auth/internal/errtree"
 )
 
 // Transport posts a request and returns the answer: body as JSON with a
@@ -101,7 +103,7 @@ func (c *Client) Run(ctx context.Context, x *Exchange) (Token, error) {
 // contextError reports the context's end; it wraps ctx.Err() so that
 // errors.Is finds DeadlineExceeded or Canceled.
 func contextError(ctx context.Context, last error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errtree.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &wrapped{"auth: no answer in time", context.DeadlineExceeded}
 	}
 	msg := "auth: " + ctx.Err().Error()

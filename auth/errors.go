@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/jquants-auth/jquants-auth/internal/errtree"
 )
 
 // Sentinels for errors.Is. Every *Error matches exactly one of the first
@@ -92,37 +94,37 @@ const (
 // Code maps an error from this package to its stable code ("" for nil). An
 // *Error whose Code an edge set keeps it.
 func Code(err error) string {
-	var e *Error
+	e, isErr := errtree.As[*Error](err)
 	switch {
 	case err == nil:
 		return ""
-	case errors.As(err, &e) && e.Code != "":
+	case isErr && e.Code != "":
 		return e.Code
-	case errors.Is(err, ErrInvalidInput):
+	case errtree.Is(err, ErrInvalidInput):
 		return CodeInvalidInput
-	case errors.Is(err, ErrInvalidCredentials):
+	case errtree.Is(err, ErrInvalidCredentials):
 		return CodeInvalidCredentials
-	case errors.Is(err, ErrForbidden):
+	case errtree.Is(err, ErrForbidden):
 		return CodeForbidden
-	case errors.Is(err, ErrRateLimited):
+	case errtree.Is(err, ErrRateLimited):
 		return CodeRateLimited
-	case errors.Is(err, ErrEndpointGone):
+	case errtree.Is(err, ErrEndpointGone):
 		return CodeEndpointGone
-	case errors.Is(err, ErrKeyRequired):
+	case errtree.Is(err, ErrKeyRequired):
 		return CodeKeyRequired
-	case errors.Is(err, ErrKeyInvalid):
+	case errtree.Is(err, ErrKeyInvalid):
 		return CodeKeyInvalid
-	case errors.Is(err, ErrNotOnPlan):
+	case errtree.Is(err, ErrNotOnPlan):
 		return CodeNotOnPlan
-	case errors.Is(err, ErrNoSuchEndpoint):
+	case errtree.Is(err, ErrNoSuchEndpoint):
 		return CodeNoSuchEndpoint
-	case errors.Is(err, ErrOutsidePlanDates):
+	case errtree.Is(err, ErrOutsidePlanDates):
 		return CodeOutsidePlanDates
-	case errors.Is(err, context.DeadlineExceeded):
+	case errtree.Is(err, context.DeadlineExceeded):
 		return CodeTimeout
-	case errors.Is(err, context.Canceled):
+	case errtree.Is(err, context.Canceled):
 		return CodeCanceled
-	case e != nil:
+	case isErr:
 		return CodeUpstreamError
 	default:
 		return CodeNetwork

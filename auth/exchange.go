@@ -2,9 +2,10 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
+
+	"github.com/jquants-auth/jquants-auth/internal/errtree"
 )
 
 // Retry defaults.
@@ -74,7 +75,7 @@ func NewAuthRefresh(baseURL, refreshToken string, r Retry) (*Exchange, error) {
 func (x *Exchange) Receive(a Answer, err error, now time.Time) Step {
 	x.Attempt++
 	switch {
-	case errors.Is(err, ErrAnswerTooLarge):
+	case errtree.Is(err, ErrAnswerTooLarge):
 		err = &Error{StatusCode: a.StatusCode, kind: ErrUnexpectedAnswer, Message: ErrAnswerTooLarge.Error()}
 	case err != nil:
 		err = &NetworkError{Err: err}
@@ -100,8 +101,7 @@ func (x *Exchange) retryAfter(err error) (time.Duration, bool) {
 	if x.Attempt > maxRetries {
 		return 0, false
 	}
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errtree.As[*Error](err); ok {
 		switch e.StatusCode {
 		case 500, 502, 503, 504:
 		default:
@@ -110,7 +110,7 @@ func (x *Exchange) retryAfter(err error) (time.Duration, bool) {
 		if e.RetryAfter > 0 {
 			return min(e.RetryAfter, pick(r.MaxRetryAfter, DefaultMaxRetryAfter)), true
 		}
-	} else if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	} else if errtree.Is(err, context.DeadlineExceeded) || errtree.Is(err, context.Canceled) {
 		// A transport's own timeout or an abort ends the call, as the
 		// caller's context would.
 		return 0, false

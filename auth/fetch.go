@@ -2,9 +2,10 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
+
+	"github.com/jquants-auth/jquants-auth/internal/errtree"
 )
 
 // Fetch is a paged V2 GET as a state machine with no I/O and no clock, in
@@ -91,7 +92,7 @@ func (f *Fetch) Next(now time.Time) (req V2Request, wait time.Duration, ok bool)
 func (f *Fetch) Receive(pa PageAnswer, netErr error, now time.Time) FetchStep {
 	var err error
 	if netErr != nil {
-		if errors.Is(netErr, context.Canceled) || errors.Is(netErr, context.DeadlineExceeded) {
+		if errtree.Is(netErr, context.Canceled) || errtree.Is(netErr, context.DeadlineExceeded) {
 			return f.end(FetchStep{Err: netErr})
 		}
 		err = &NetworkError{Err: netErr}
@@ -114,8 +115,7 @@ func (f *Fetch) Receive(pa PageAnswer, netErr error, now time.Time) FetchStep {
 	if maxRetries == 0 {
 		maxRetries = DefaultMaxRetries
 	}
-	var e *Error
-	isErr := errors.As(err, &e)
+	e, isErr := errtree.As[*Error](err)
 	var wait time.Duration
 	switch {
 	case f.attempt > maxRetries:

@@ -70,6 +70,7 @@ import (
 	"unsafe"
 
 	"github.com/jquants-auth/jquants-auth/auth"
+	"github.com/jquants-auth/jquants-auth/internal/errtree"
 	"github.com/jquants-auth/jquants-auth/internal/flatjson"
 )
 
@@ -321,8 +322,8 @@ func endpoint(kind value) auth.Endpoint {
 // (e.g. upstream_unreachable for a 502, or not_found for a 404 that auth
 // would take for J-Quants' retired endpoint), so they win.
 func answerError(ep auth.Endpoint, err error, body []byte) []byte {
-	var e *auth.Error
-	if !errors.As(err, &e) {
+	e, ok := errtree.As[*auth.Error](err)
+	if !ok {
 		code := auth.Code(err)
 		return errorObject(0, code, describe(ep, code), 0)
 	}
@@ -396,8 +397,8 @@ func describe(ep auth.Endpoint, code string) string {
 // inputMessage is an *auth.InputError in words: "The mail address is
 // required." Its Field is the contract's spelling, not the reader's.
 func inputMessage(err error) string {
-	var e *auth.InputError
-	if !errors.As(err, &e) {
+	e, ok := errtree.As[*auth.InputError](err)
+	if !ok {
 		return sentence(err.Error())
 	}
 	field := e.Field

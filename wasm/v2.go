@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/jquants-auth/jquants-auth/auth"
+	"github.com/jquants-auth/jquants-auth/internal/errtree"
 )
 
 // v2Fetch is one fetch between fetchBegin and its end.
@@ -221,13 +222,12 @@ func fetchReceive(args []value) []byte {
 		return (&object{}).bool("page", false).bool("done", true).num("waitMs", 0).raw("error", e.end()).end()
 	}
 	step := vf.f.Receive(pa, faultError(fault), now)
-	var e *auth.Error
 	switch {
 	case vf.check && step.Page && !isListing(arg(args, 9)):
 		step = auth.FetchStep{Done: true, Err: errNoListing}
 	case vf.check && step.Page:
 		step.Done = true // the listing is all a check asks for
-	case vf.check && errors.As(step.Err, &e) && e.Is(auth.ErrRateLimited):
+	case vf.check && errtree.Is(step.Err, auth.ErrRateLimited):
 		step.Done = true // the person is told to wait; Receive held the pace
 	}
 	if step.Done {
@@ -280,11 +280,11 @@ func faultError(fault string) error {
 // v2Error is the ErrorObject for a V2 failure. code, when the proxy sent
 // one of its own (upstream_unreachable, say), wins over auth's, as for V1.
 func v2Error(err error, code string) *object {
-	var e *auth.Error
+	e, isErr := errtree.As[*auth.Error](err)
 	switch {
 	case err == errNoListing:
 		return errorMembers(200, auth.CodeUpstreamError, sentence(err.Error()), 0)
-	case !errors.As(err, &e):
+	case !isErr:
 		c := auth.Code(err)
 		return errorMembers(0, c, describeV2(c), 0)
 	}
@@ -296,7 +296,7 @@ func v2Error(err error, code string) *object {
 		msg = describeV2(code)
 	}
 	o := errorMembers(e.StatusCode, code, sentence(msg), e.RetryAfter)
-	if errors.Is(err, auth.ErrOutsidePlanDates) {
+	if errtree.Is(err, auth.ErrOutsidePlanDates) {
 		o.str("from", e.From)
 		if e.To == "" {
 			o.raw("to", []byte("null"))
