@@ -104,7 +104,8 @@ func bodyReadTimeout() int32 { return int32(core.BodyReadTimeout().Milliseconds(
 // export returns and clears them (see done), which nothing of a request
 // outlives. (A copy per call made Go's heap, and so its collector, busier.)
 func read(headLen, bodyLen int32) (string, []byte) {
-	head := unsafe.String(unsafe.SliceData(in), headLen)
+	h := in[:headLen] // bounds checked, as unsafe.String is not
+	head := unsafe.String(unsafe.SliceData(h), len(h))
 	if bodyLen < 0 {
 		return head, nil
 	}

@@ -233,6 +233,9 @@ func TestPanicsAnswer500(t *testing.T) {
 	m := prepare(10, 1<<20, false, testNow) // lengths past the buffer
 	a = decodeAnswer(t, string(out[:m]))
 	assert.Equal(t, 500, a.status)
+	m = prepare(1<<20, -1, false, testNow) // a head past the buffer
+	a = decodeAnswer(t, string(out[:m]))
+	assert.Equal(t, 500, a.status)
 	assert.JSONEq(t, `{"message":"internal error in the proxy","code":"internal"}`, a.body)
 	assert.Contains(t, a.log, `detail="panic: runtime error: slice bounds out of range`)
 
