@@ -10,20 +10,16 @@
 // plan (kept for the module's life) is this file's alone.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtemp, rm, access, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
+import { root, build, start, stop } from "./testservers.mjs";
 const day = 24 * 3600 * 1000;
 
 let dir;
-const children = [];
 let fake; // the fake's base URL
 let proxy; // the native proxy's
 let proxyLog = "";
@@ -33,16 +29,10 @@ let hung = []; // the requests it holds, with a promise that settles when each c
 let onHang; // called with each
 
 before(async () => {
-  await access(join(root, "web/jquants-auth.wasm")).catch(() => {
-    throw new Error("web/jquants-auth.wasm is missing: run make web first");
-  });
-  dir = await mkdtemp(join(tmpdir(), "jquants-auth-v2-test-"));
-  const go = process.env.GO ?? "go";
-  const build = (out, pkg) => promisify(execFile)(go, ["build", "-o", join(dir, out), pkg], { cwd: root });
-  await Promise.all([build("testfake", "./wasm/testfake"), build("proxy", ".")]);
-  fake = await startChild(join(dir, "testfake"), [], {}, "stdout");
-  proxy = await startChild(
-    join(dir, "proxy"),
+  dir = await build("jquants-auth-v2-test-", { testfake: "./wasm/testfake", proxy: "." });
+  fake = await start("testfake", [], {}, "stdout");
+  proxy = await start(
+    "proxy",
     [],
     { JQUANTS_API_BASE_URL: fake, PORT: "0", WEB_DIR: dir },
     "stderr",
@@ -60,25 +50,8 @@ before(async () => {
 after(async () => {
   hangServer?.closeAllConnections();
   hangServer?.close();
-  for (const c of children) c.kill();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stop();
 });
-
-// startChild runs a server and resolves to the base URL it prints.
-function startChild(cmd, args, env, stream, onLine) {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.on("exit", (code) => reject(new Error(`${cmd} exited (${code}) before listening`)));
-    const lines = createInterface({ input: child[stream] });
-    lines.on("line", (line) => {
-      onLine?.(line);
-      const m = /listening on (http:\/\/[^\s,]+)/.exec(line);
-      if (m) resolve(m[1]);
-    });
-    child[stream === "stdout" ? "stderr" : "stdout"].resume();
-  });
-}
 
 // control calls the fake's /_test/ API.
 async function control(method, path, body) {

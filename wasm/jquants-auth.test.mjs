@@ -6,23 +6,17 @@
 // plays the faults the fakes cannot (a 503, a hang, a redirect).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtemp, rm, access, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { promisify } from "node:util";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
+import { pathToFileURL } from "node:url";
+import { root, build, start, stop } from "./testservers.mjs";
 const mail = "demo@example.com";
 const password = "jquants-demo-password";
 const day = 24 * 3600 * 1000;
 const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 let dir;
-const children = [];
 const targets = {}; // "fake" and "proxy" → base URL
 let proxyLog = "";
 let frontServer;
@@ -31,16 +25,10 @@ let requests = []; // what the front received in the current test (see frontTest
 let onRequest; // called with each recorded request
 
 before(async () => {
-  await access(join(root, "web/jquants-auth.wasm")).catch(() => {
-    throw new Error("web/jquants-auth.wasm is missing: run make web first");
-  });
-  dir = await mkdtemp(join(tmpdir(), "jquants-auth-test-"));
-  const go = process.env.GO ?? "go";
-  const build = (out, pkg) => promisify(execFile)(go, ["build", "-o", join(dir, out), pkg], { cwd: root });
-  await Promise.all([build("fakejquants", "./cmd/fakejquants"), build("proxy", ".")]);
+  dir = await build("jquants-auth-test-", { fakejquants: "./cmd/fakejquants", proxy: "." });
 
-  targets.fake = await startChild(join(dir, "fakejquants"), ["-addr", "127.0.0.1:0"], {}, "stdout");
-  targets.proxy = await startChild(join(dir, "proxy"), [], {
+  targets.fake = await start("fakejquants", ["-addr", "127.0.0.1:0"], {}, "stdout");
+  targets.proxy = await start("proxy", [], {
     JQUANTS_API_BASE_URL: targets.fake,
     PORT: "0",
     WEB_DIR: dir, // no page: only the proxy
@@ -65,25 +53,8 @@ before(async () => {
 after(async () => {
   frontServer?.closeAllConnections();
   frontServer?.close();
-  for (const c of children) c.kill();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stop();
 });
-
-// startChild runs a server and resolves to the base URL it prints.
-function startChild(cmd, args, env, stream, onLine) {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.on("exit", (code) => reject(new Error(`${cmd} exited (${code}) before listening`)));
-    const lines = createInterface({ input: child[stream] });
-    lines.on("line", (line) => {
-      onLine?.(line);
-      const m = /listening on (http:\/\/[^\s,]+)/.exec(line);
-      if (m) resolve(m[1]);
-    });
-    child[stream === "stdout" ? "stderr" : "stdout"].resume();
-  });
-}
 
 // serve answers as mode says; "pass" forwards to the fake or the proxy.
 async function serve(req, res, rec, mode, target, path) {
