@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/jquants-auth/jquants-auth/internal/flatjson"
@@ -121,15 +122,24 @@ func (a *answer) logLine(status int, code string) string {
 }
 
 // appendQuoted is strconv.AppendQuote, with a short way for the usual
-// printable ASCII that needs no escape.
+// text that needs no escape.
 func appendQuoted(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+		if s[i] >= utf8.RuneSelf || !plainInLog[s[i]] {
 			return strconv.AppendQuote(b, s)
 		}
 	}
 	return append(append(append(b, '"'), s...), '"')
 }
+
+// plainInLog marks the ASCII bytes strconv.Quote leaves as they are.
+var plainInLog = func() (plain [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		s := string(rune(c))
+		plain[c] = strconv.Quote(s) == `"`+s+`"`
+	}
+	return plain
+}()
 
 // cut shortens s to n bytes (whole characters) with an ellipsis.
 func cut(s string, n int) string {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +96,14 @@ func TestLogLineQuotesCallerValues(t *testing.T) {
 	assert.Contains(t, line, `detail="`+strings.Repeat("d", 300)+`…"`)
 	options := newAnswer(&Request{Method: "OPTIONS", Target: "/"})
 	assert.Contains(t, options.done(204, nil).Log, "method=OPTIONS path=")
+
+	// Quoted as strconv.Quote does, whatever byte comes first.
+	for _, v := range []string{`""`, `\`, "\x80", "é", "\x7f", "\t~ !"} {
+		a = newAnswer(&Request{Method: "GET", Target: "/", Start: start, Header: Header{{"origin", v}}})
+		line = a.fail(404, CodeNotFound, "not found", v).Log
+		assert.Contains(t, line, " origin="+strconv.Quote(v)+" ", "%q", v)
+		assert.True(t, strings.HasSuffix(line, " detail="+strconv.Quote(v)), "%q: %s", v, line)
+	}
 
 	assert.Equal(t, strings.Repeat("x", 5)+"…", cut("xxxxxxx", 5))
 	assert.Equal(t, "xxxxx", cut("xxxxx", 5))

@@ -34,7 +34,7 @@ func parseIPv4(s string, f []byte) bool {
 				return false
 			}
 		case c == '.':
-			if i == 0 || i == len(s)-1 || s[i-1] == '.' || pos == 3 {
+			if digits == 0 || pos == 3 { // a dot first or after a dot; a fifth field
 				return false
 			}
 			f[pos] = byte(val)
@@ -43,7 +43,7 @@ func parseIPv4(s string, f []byte) bool {
 			return false
 		}
 	}
-	if pos < 3 {
+	if pos < 3 || digits == 0 { // too few fields; a dot last
 		return false
 	}
 	f[3] = byte(val)

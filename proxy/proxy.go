@@ -479,11 +479,11 @@ func joinValues(h auth.Header) auth.Header {
 	return j
 }
 
-// joined reports whether h has one value per name and every name is in
-// lower case already.
+// joined reports whether h has one value per name. (Its names' case does
+// not matter: auth.Header.Get ignores it.)
 func joined(h auth.Header) bool {
-	for name, values := range h {
-		if len(values) != 1 || strings.ToLower(name) != name {
+	for _, values := range h {
+		if len(values) != 1 {
 			return false
 		}
 	}

@@ -166,14 +166,14 @@ func checkUTF8(b []byte) error {
 	if utf8.Valid(b) { // a word at a time while ASCII
 		return nil
 	}
-	for i := 0; i < len(b); {
+	// There is an invalid byte, which DecodeRune meets before the end.
+	for i := 0; ; {
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n == 1 {
 			return &Error{Problem: BadUTF8, Offset: i}
 		}
 		i += n
 	}
-	return nil
 }
 
 // parser is a cursor over input already known to be valid UTF-8. On failure
@@ -259,7 +259,7 @@ func (p *parser) value() bool {
 type containers struct {
 	depth  int
 	arrays uint64 // bit d: the container at depth d (< 64) is '['
-	deeper []byte // the containers past the first 64
+	deeper []byte // deeper[d-64]: the container at depth d >= 64
 }
 
 func (c *containers) push(open byte) {
@@ -269,21 +269,17 @@ func (c *containers) push(open byte) {
 			c.arrays |= 1 << c.depth
 		}
 	} else {
-		c.deeper = append(c.deeper, open)
+		c.deeper = append(c.deeper[:c.depth-64], open)
 	}
 	c.depth++
 }
 
-func (c *containers) pop() {
-	if c.depth--; c.depth >= 64 {
-		c.deeper = c.deeper[:len(c.deeper)-1]
-	}
-}
+func (c *containers) pop() { c.depth-- }
 
 // top is the innermost open container; there must be one.
 func (c *containers) top() byte {
 	if c.depth > 64 {
-		return c.deeper[len(c.deeper)-1]
+		return c.deeper[c.depth-65]
 	}
 	if c.arrays>>(c.depth-1)&1 == 1 {
 		return '['
