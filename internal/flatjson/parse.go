@@ -93,9 +93,10 @@ func ParseObject(b []byte) ([]Member, error) {
 
 // ParseObjectInto is ParseObject, appending the members to dst, and with
 // each Key and Str that has no escape in b a view of b's bytes rather than a
-// copy: so it allocates nothing for a short object when dst has room. It
-// suits a caller that is done with the members, and with every string
-// made from them, before b changes; a caller that keeps one copies it.
+// copy: so a short object costs nothing beyond dst (which escapes to the
+// heap, as the parser appends to it through a pointer). It suits a caller
+// that is done with the members, and with every string made from them,
+// before b changes; a caller that keeps one copies it.
 func ParseObjectInto(dst []Member, b []byte) ([]Member, error) {
 	return parseObject(dst, b, true)
 }

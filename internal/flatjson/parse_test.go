@@ -296,7 +296,7 @@ func TestLookup(t *testing.T) {
 }
 
 // ParseObjectInto's strings are views of the input where it has no escape,
-// and a short object in a dst with room costs no allocation.
+// and a short object costs no allocation beyond dst's room.
 func TestParseObjectIntoViews(t *testing.T) {
 	b := []byte(`{"plain":"abc","escaped":"a\"c"}`)
 	var room [4]flatjson.Member
