@@ -39,7 +39,7 @@
 // passed ~10 µs more; no syscall/js call is on the request path.
 //
 // Go keeps nothing of a request between the two calls (the state is
-// proxy.State.String) and never blocks in an export, so it never waits
+// proxy.State.Append) and never blocks in an export, so it never waits
 // across an await: a goroutine blocked across one was resumed by whichever
 // request's event woke the runtime, and did its I/O in that request's
 // context, which workerd refuses (issue 9). Nor does it arm a timer: the
@@ -209,7 +209,7 @@ func finish(headLen, bodyLen int32, now float64) (n int32) {
 	detail, head := line(head)
 	st, ok := proxy.ParseState(state)
 	if !ok {
-		panic("finish: the state is not proxy.State.String's")
+		panic("finish: the state is not proxy.State.Append's")
 	}
 	up, ok := outcome(name)
 	if !ok {

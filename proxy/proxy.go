@@ -529,11 +529,9 @@ type State struct {
 	Start    time.Time
 }
 
-// String encodes s as "endpoint start-in-ms origin", the endpoint being V1's
-// number, or V2's path after "v2:" ("v2gz:" when Gzip), for ParseState.
-func (s State) String() string { return string(s.Append(nil)) }
-
-// Append appends String's form of s to b.
+// Append appends s to b as "endpoint start-in-ms origin", the endpoint
+// being V1's number, or V2's path after "v2:" ("v2gz:" when Gzip), for
+// ParseState.
 func (s State) Append(b []byte) []byte {
 	switch {
 	case s.V2Path != "" && s.Gzip:
@@ -547,7 +545,7 @@ func (s State) Append(b []byte) []byte {
 	return append(append(b, ' '), s.Origin...)
 }
 
-// ParseState decodes State.String.
+// ParseState decodes what State.Append wrote.
 func ParseState(s string) (State, bool) {
 	ep, rest, ok1 := strings.Cut(s, " ")
 	ms, origin, ok2 := strings.Cut(rest, " ")
