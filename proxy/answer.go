@@ -28,10 +28,16 @@ type answer struct {
 // since set replaces a header already set.
 const answerRoom = 16
 
-// newAnswer starts the answer to r with the headers every answer carries.
-func newAnswer(r *Request) answer {
+// answerTo starts the answer to r, resolving its target for the log.
+func answerTo(r *Request) answer {
 	path, _ := resolveTarget(r.Target)
 	origin, _ := r.origin()
+	return newAnswer(r, path, origin)
+}
+
+// newAnswer starts the answer to r, whose target resolves to path, with the
+// headers every answer carries.
+func newAnswer(r *Request, path, origin string) answer {
 	a := answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
 	a.set("Cache-Control", "no-store")
 	a.set("X-Content-Type-Options", "nosniff")

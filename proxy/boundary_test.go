@@ -61,7 +61,7 @@ func TestOriginDefaultPorts(t *testing.T) {
 // quoted.
 func TestLogLineMethodLength(t *testing.T) {
 	log := func(method string) string {
-		a := newAnswer(&Request{Method: method, Target: "/"})
+		a := answerTo(&Request{Method: method, Target: "/"})
 		return a.done(204, nil).Log
 	}
 	sixteen := strings.Repeat("M", 16)

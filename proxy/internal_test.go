@@ -80,7 +80,7 @@ func TestLogLineQuotesCallerValues(t *testing.T) {
 		Method: "get\nX", Target: "/x\n?password=secret", Start: start,
 		Header: Header{{"origin", "http://a\nforged line"}},
 	}
-	a := newAnswer(r)
+	a := answerTo(r)
 	a.now = start.Add(1500 * time.Microsecond)
 	line := a.fail(404, CodeNotFound, "not found", "").Log
 	assert.Equal(t, `proxy: method="get\nX" path="/x\n" status=404 duration=1.5ms origin="http://a\nforged line" code=not_found`, line)
@@ -88,18 +88,18 @@ func TestLogLineQuotesCallerValues(t *testing.T) {
 	assert.NotContains(t, line, "secret", "the query is not logged")
 
 	long := &Request{Method: strings.Repeat("M", 40), Target: "/" + strings.Repeat("p", 300), Start: start, Header: Header{{"origin", strings.Repeat("o", 300)}}}
-	a = newAnswer(long)
+	a = answerTo(long)
 	line = a.fail(404, CodeNotFound, "not found", strings.Repeat("d", 400)).Log
 	assert.Contains(t, line, `method="`+strings.Repeat("M", 32)+`…"`)
 	assert.Contains(t, line, `path="/`+strings.Repeat("p", 199)+`…"`)
 	assert.Contains(t, line, `origin="`+strings.Repeat("o", 200)+`…"`)
 	assert.Contains(t, line, `detail="`+strings.Repeat("d", 300)+`…"`)
-	options := newAnswer(&Request{Method: "OPTIONS", Target: "/"})
+	options := answerTo(&Request{Method: "OPTIONS", Target: "/"})
 	assert.Contains(t, options.done(204, nil).Log, "method=OPTIONS path=")
 
 	// Quoted as strconv.Quote does, whatever byte comes first.
 	for _, v := range []string{`""`, `\`, "\x80", "é", "\x7f", "\t~ !"} {
-		a = newAnswer(&Request{Method: "GET", Target: "/", Start: start, Header: Header{{"origin", v}}})
+		a = answerTo(&Request{Method: "GET", Target: "/", Start: start, Header: Header{{"origin", v}}})
 		line = a.fail(404, CodeNotFound, "not found", v).Log
 		assert.Contains(t, line, " origin="+strconv.Quote(v)+" ", "%q", v)
 		assert.True(t, strings.HasSuffix(line, " detail="+strconv.Quote(v)), "%q: %s", v, line)

@@ -280,17 +280,17 @@ const (
 // Prepare decides what to do with r: answer it now, or make the Call and
 // hand its outcome to Finish.
 func (p *Core) Prepare(r *Request) (Answer, *Call) {
-	a := newAnswer(r)
+	path, query := resolveTarget(r.Target)
+	origin, hasOrigin := r.origin()
+	a := newAnswer(r, path, origin)
 	if p.err != nil {
 		return a.fail(500, CodeMisconfigured, "the proxy is misconfigured: "+p.errMsg, p.errMsg), nil
 	}
-	path, query := resolveTarget(r.Target)
 	ep, ok := endpointAt(path)
 	v2, isV2 := v2EndpointAt(path)
 	if !ok && !isV2 {
 		return a.fail(404, CodeNotFound, "not found: the proxy serves POST "+auth.Path+", POST "+auth.RefreshPath+" and GET "+auth.V2Prefix+"/<documented path>", ""), nil
 	}
-	origin, hasOrigin := r.origin()
 	if hasOrigin && !p.originAllowed(r, origin) {
 		return a.fail(403, CodeOriginNotAllowed, "this origin may not use the proxy: add it to "+EnvAllowedOrigins, ""), nil
 	}
@@ -508,7 +508,7 @@ func tokenName(e auth.Endpoint) string {
 // Internal is the answer to a request whose serving panicked: a 500 JSON
 // (code internal) with p's value in the log only.
 func Internal(r *Request, p any, now time.Time) Answer {
-	a := newAnswer(r)
+	a := answerTo(r)
 	a.now = now
 	detail := "panic: a value that is neither error nor string"
 	switch v := p.(type) {
