@@ -93,10 +93,10 @@ func ParseObject(b []byte) ([]Member, error) {
 
 // ParseObjectInto is ParseObject, appending the members to dst, and with
 // each Key and Str that has no escape in b a view of b's bytes rather than a
-// copy: so a short object costs nothing beyond dst (which escapes to the
-// heap, as the parser appends to it through a pointer). It suits a caller
-// that is done with the members, and with every string made from them,
-// before b changes; a caller that keeps one copies it.
+// copy: so a short object into room on the caller's stack allocates
+// nothing. It suits a caller that is done with the members, and with every
+// string made from them, before b changes; a caller that keeps one copies
+// it.
 func ParseObjectInto(dst []Member, b []byte) ([]Member, error) {
 	return parseObject(dst, b, true)
 }
@@ -105,10 +105,11 @@ func parseObject(dst []Member, b []byte, views bool) ([]Member, error) {
 	if err := checkUTF8(b); err != nil {
 		return nil, err
 	}
-	p := parser{b: b, ms: dst, views: views}
+	p := parser{b: b, views: views}
 	p.space()
 	start := p.i
-	if !p.value() {
+	ms, ok := p.value(dst)
+	if !ok {
 		return nil, p.fail(BadSyntax)
 	}
 	switch p.space(); {
@@ -121,7 +122,7 @@ func parseObject(dst []Member, b []byte, views bool) ([]Member, error) {
 	case p.dup != nil: // reported last, so that a syntax error wins
 		return nil, p.dup
 	}
-	return p.ms, nil
+	return ms, nil
 }
 
 // Elements parses b as exactly one JSON array, with white space allowed
@@ -135,7 +136,7 @@ func Elements(b []byte) ([][]byte, error) {
 	p.space()
 	start := p.i
 	if !p.eat('[') {
-		if p.value() {
+		if _, ok := p.value(nil); ok {
 			if p.space(); p.i == len(b) {
 				return nil, &Error{Problem: NotArray, Offset: start}
 			}
@@ -147,7 +148,7 @@ func Elements(b []byte) ([][]byte, error) {
 	for closed := p.eat(']'); !closed; {
 		p.space()
 		at := p.i
-		if !p.value() {
+		if _, ok := p.value(nil); !ok {
 			return nil, p.fail(BadSyntax)
 		}
 		out = append(out, b[at:p.i])
@@ -178,13 +179,14 @@ func checkUTF8(b []byte) error {
 }
 
 // parser is a cursor over input already known to be valid UTF-8. On failure
-// i is left where the problem was found.
+// i is left where the problem was found. The members found so far are not
+// kept here but passed along and returned: appending through p would move
+// them to the heap.
 type parser struct {
 	b     []byte
 	i     int
-	open  containers // those open at i
-	ms    []Member
-	keys  map[string]bool // the keys of ms, once there are many
+	open  containers      // those open at i
+	keys  map[string]bool // the keys of the members, once there are many
 	dup   *Error          // the first repeated key
 	flat  bool            // record no members (Elements)
 	views bool            // strings view b's bytes (ParseObjectInto)
@@ -192,39 +194,43 @@ type parser struct {
 
 func (p *parser) fail(pr Problem) error { return &Error{Problem: pr, Offset: p.i} }
 
-// value parses one value. Open containers live in p.open, not on the call
-// stack, so deep input cannot exhaust it. Values directly inside the
-// top-level object fill in the member that key added.
-func (p *parser) value() bool {
+// value parses one value, appending the top-level object's members to ms.
+// Open containers live in p.open, not on the call stack, so deep input
+// cannot exhaust it. Values directly inside the top-level object fill in the
+// member that key added.
+func (p *parser) value(ms []Member) ([]Member, bool) {
 	for {
 		// A value starts here.
 		if p.space(); p.i >= len(p.b) {
-			return false
+			return ms, false
 		}
 		c, ok := p.b[p.i], true
 		member := !p.flat && p.open.inTopObject()
 		if member {
-			p.ms[len(p.ms)-1].Kind = kinds[c]
-			p.ms[len(p.ms)-1].Start = p.i
+			ms[len(ms)-1].Kind = kinds[c]
+			ms[len(ms)-1].Start = p.i
 		}
 		switch c {
 		case '{', '[':
 			if p.open.depth >= maxDepth {
-				return false
+				return ms, false
 			}
 			p.i++
 			if p.space(); p.eat(c + 2) { // '}' is '{'+2, ']' is '['+2
 				break
 			}
 			p.open.push(c)
-			if c == '[' || p.key() {
+			if c == '[' {
 				continue
 			}
-			return false
+			if ms, ok = p.key(ms); ok {
+				continue
+			}
+			return ms, false
 		case '"':
 			var s []byte
 			if s, ok = p.str(); member {
-				p.ms[len(p.ms)-1].Str = p.string(s)
+				ms[len(ms)-1].Str = p.string(s)
 			}
 		case 't', 'f', 'n':
 			ok = p.literal()
@@ -232,23 +238,28 @@ func (p *parser) value() bool {
 			ok = p.number()
 		}
 		if !ok {
-			return false
+			return ms, false
 		}
 		// The value is complete: close containers until one has another element.
 		for {
 			if p.open.depth == 0 {
-				return true
+				return ms, true
 			}
-			if !p.flat && p.open.inTopObject() && p.ms[len(p.ms)-1].End == 0 {
-				p.ms[len(p.ms)-1].End = p.i // a member's value ends here
+			if !p.flat && p.open.inTopObject() && ms[len(ms)-1].End == 0 {
+				ms[len(ms)-1].End = p.i // a member's value ends here
 			}
 			top := p.open.top()
 			if p.space(); p.eat(top + 2) {
 				p.open.pop()
 				continue
 			}
-			if !p.eat(',') || top == '{' && !p.key() {
-				return false
+			if !p.eat(',') {
+				return ms, false
+			}
+			if top == '{' {
+				if ms, ok = p.key(ms); !ok {
+					return ms, false
+				}
 			}
 			break
 		}
@@ -295,23 +306,24 @@ func (c *containers) inTopObject() bool { return c.depth == 1 && c.arrays&1 == 0
 var kinds = [256]Kind{'{': Object, '[': Array, '"': String, 't': Bool, 'f': Bool, 'n': Null, '-': Number,
 	'0': Number, '1': Number, '2': Number, '3': Number, '4': Number, '5': Number, '6': Number, '7': Number, '8': Number, '9': Number}
 
-// key parses `"name":` in an object; in the top-level one it adds a member.
-func (p *parser) key() bool {
+// key parses `"name":` in an object; in the top-level one it appends a
+// member to ms.
+func (p *parser) key(ms []Member) ([]Member, bool) {
 	p.space()
 	at := p.i
 	k, ok := p.str()
 	if !ok {
-		return false
+		return ms, false
 	}
 	if !p.flat && p.open.depth == 1 {
 		key := p.string(k)
-		if p.dup == nil && p.seen(key) {
+		if p.dup == nil && p.seen(ms, key) {
 			p.dup = &Error{Problem: Duplicate, Offset: at, Key: key}
 		}
-		p.ms = append(p.ms, Member{Key: key})
+		ms = append(ms, Member{Key: key})
 	}
 	p.space()
-	return p.eat(':')
+	return ms, p.eat(':')
 }
 
 // string makes a member's string of str's result: a copy, or for
@@ -324,16 +336,16 @@ func (p *parser) string(s []byte) string {
 	return string(s)
 }
 
-// seen reports whether a member is named k. A scan suits real bodies; past
+// seen reports whether one of ms is named k. A scan suits real bodies; past
 // 16 members a map keeps hostile input from costing quadratic time.
-func (p *parser) seen(k string) bool {
-	if len(p.ms) < 16 {
-		_, found := Lookup(p.ms, k)
+func (p *parser) seen(ms []Member, k string) bool {
+	if len(ms) < 16 {
+		_, found := Lookup(ms, k)
 		return found
 	}
 	if p.keys == nil {
-		p.keys = make(map[string]bool, len(p.ms))
-		for _, m := range p.ms {
+		p.keys = make(map[string]bool, len(ms))
+		for _, m := range ms {
 			p.keys[m.Key] = true
 		}
 	}

@@ -10,13 +10,14 @@ import (
 func TestSeenMapPast16Members(t *testing.T) {
 	for _, n := range []int{0, 1, 15, 16, 17, 40} {
 		p := &parser{}
+		var ms []Member
 		for i := range n {
-			p.ms = append(p.ms, Member{Key: "k" + strconv.Itoa(i)})
+			ms = append(ms, Member{Key: "k" + strconv.Itoa(i)})
 		}
-		if n > 0 && !p.seen("k0") {
+		if n > 0 && !p.seen(ms, "k0") {
 			t.Errorf("%d members: k0 not seen", n)
 		}
-		if p.seen("new") {
+		if p.seen(ms, "new") {
 			t.Errorf("%d members: new seen before it was added", n)
 		}
 		if hasMap := p.keys != nil; hasMap != (n >= 16) {
