@@ -104,6 +104,7 @@ fuzz:
 	  ./proxy:FuzzQuery \
 	  ./proxy:FuzzContentType \
 	  ./proxy:FuzzParseIP \
+	  ./proxy:FuzzAppendDuration \
 	  ./internal/flatjson:FuzzParseObject \
 	  ./internal/flatjson:FuzzAppendString \
 	  ./internal/flatjson:FuzzElements \

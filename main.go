@@ -62,10 +62,13 @@ import (
 var (
 	core    *proxy.Core
 	in, out []byte // the buffers the entry writes and reads
-	// Reused by each call, and cleared after it: Go keeps nothing of a request.
+	// Reused by each call, and cleared after it: Go keeps nothing of a
+	// request, and with their room grown a login allocates nothing.
 	header       proxy.Header
 	answerHeader = auth.Header{}
 	values       []string
+	answerBuf    proxy.Answer
+	callBuf      proxy.Call
 )
 
 func main() {
@@ -120,6 +123,9 @@ func done(headLen, bodyLen int32) {
 	clear(header) // its strings: the x-api-key value among them
 	clear(values)
 	clear(answerHeader)
+	clear(callBuf.Body) // a password
+	callBuf = proxy.Call{Body: callBuf.Body[:0]}
+	clear(answerBuf.Body) // a token
 }
 
 // prepare reads a request and writes the answer, or the call to make.
@@ -131,7 +137,8 @@ func prepare(headLen, bodyLen int32, tooLarge bool, now float64) (n int32) {
 	defer func() {
 		// A panic answers this request; the instance goes on serving.
 		if p := recover(); p != nil {
-			out = appendAnswer(out[:0], proxy.Internal(r, p, r.Start))
+			proxy.Internal(&answerBuf, r, p, r.Start)
+			out = appendAnswer(out[:0], &answerBuf)
 			n = int32(len(out))
 		}
 	}()
@@ -149,19 +156,18 @@ func prepare(headLen, bodyLen int32, tooLarge bool, now float64) (n int32) {
 	}
 	r.Body = body
 	r.TooLarge = tooLarge
-	a, call := core.Prepare(r)
-	if call == nil {
-		out = appendAnswer(out[:0], a)
+	if !core.Prepare(r, &answerBuf, &callBuf) {
+		out = appendAnswer(out[:0], &answerBuf)
 		return int32(len(out))
 	}
-	out = append(append(append(out[:0], "call\n"...), call.Method...), '\n')
-	out = strconv.AppendInt(out, call.Timeout.Milliseconds(), 10)
-	out = append(append(append(out, '\n'), call.Limiter...), '\n')
-	out = append(append(out, call.LimitKey...), '\n')
-	out = append(call.State.Append(out), '\n')
-	out = append(append(out, call.URL...), '\n')
-	out = appendHeader(out, call.Header)
-	out = append(out, call.Body...)
+	out = append(append(append(out[:0], "call\n"...), callBuf.Method...), '\n')
+	out = strconv.AppendInt(out, callBuf.Timeout.Milliseconds(), 10)
+	out = append(append(append(out, '\n'), callBuf.Limiter...), '\n')
+	out = append(append(out, callBuf.LimitKey...), '\n')
+	out = append(callBuf.State.Append(out), '\n')
+	out = append(append(out, callBuf.URL...), '\n')
+	out = appendHeader(out, callBuf.Header)
+	out = append(out, callBuf.Body...)
 	return int32(len(out))
 }
 
@@ -191,14 +197,15 @@ func outcome(name string) (proxy.Upstream, bool) {
 //go:wasmexport finish
 func finish(headLen, bodyLen int32, now float64) (n int32) {
 	defer done(headLen, bodyLen)
-	var st proxy.State
+	st := &callBuf.State
 	defer func() {
 		if p := recover(); p != nil {
 			r := &proxy.Request{Method: "POST", Target: st.Endpoint.Path(), Start: st.Start}
 			if st.V2Path != "" {
 				r.Method, r.Target = "GET", auth.V2Prefix+st.V2Path
 			}
-			out = appendAnswer(out[:0], proxy.Internal(r, p, at(now)))
+			proxy.Internal(&answerBuf, r, p, at(now))
+			out = appendAnswer(out[:0], &answerBuf)
 			n = int32(len(out))
 		}
 	}()
@@ -207,8 +214,8 @@ func finish(headLen, bodyLen int32, now float64) (n int32) {
 	name, head := line(head)
 	status, head := line(head)
 	detail, head := line(head)
-	st, ok := proxy.ParseState(state)
-	if !ok {
+	var ok bool
+	if *st, ok = proxy.ParseState(state); !ok {
 		panic("finish: the state is not proxy.State.Append's")
 	}
 	up, ok := outcome(name)
@@ -228,7 +235,8 @@ func finish(headLen, bodyLen int32, now float64) (n int32) {
 		}
 		up.Answer.Header = answerHeader
 	}
-	out = appendAnswer(out[:0], core.Finish(&proxy.Call{State: st}, up, at(now)))
+	core.Finish(&answerBuf, &callBuf, up, at(now))
+	out = appendAnswer(out[:0], &answerBuf)
 	return int32(len(out))
 }
 
@@ -268,7 +276,7 @@ func parseHeader(h proxy.Header, s string) proxy.Header {
 }
 
 // appendAnswer appends a in prepare's and finish's out form to b.
-func appendAnswer(b []byte, a proxy.Answer) []byte {
+func appendAnswer(b []byte, a *proxy.Answer) []byte {
 	b = strconv.AppendInt(b, int64(a.Status), 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(len(a.Header)), 10)

@@ -183,6 +183,16 @@ func DecodeAnswer(a Answer, now time.Time) (RefreshToken, error) { return AuthUs
 //   - 429: an *Error matching ErrRateLimited, with RetryAfter when given.
 //   - anything else: an *Error naming the status (404: ErrEndpointGone).
 func (e Endpoint) Decode(a Answer, now time.Time) (Token, error) {
+	tok, err := e.DecodeView(a, now)
+	// The one string kept: a copy, not a view of the body.
+	tok.Value = strings.Clone(tok.Value)
+	return tok, err
+}
+
+// DecodeView is Decode with the token a view of a.Body's bytes, not a copy:
+// for a caller done with it before a.Body changes (the proxy, which writes
+// it into its answer at once).
+func (e Endpoint) DecodeView(a Answer, now time.Time) (Token, error) {
 	if a.StatusCode == 200 {
 		var room [4]flatjson.Member
 		members, err := flatjson.ParseObjectInto(room[:0], a.Body)
@@ -193,8 +203,7 @@ func (e Endpoint) Decode(a Answer, now time.Time) (Token, error) {
 		if tok.Kind != flatjson.String || tok.Str == "" {
 			return Token{}, &Error{StatusCode: 200, kind: ErrUnexpectedAnswer, Message: "the answer has no " + e.tokenField()}
 		}
-		// The one string kept: a copy, not a view of the body.
-		return Token{Value: strings.Clone(tok.Str), IssuedAt: now, ExpiresAt: now.Add(e.Lifetime())}, nil
+		return Token{Value: tok.Str, IssuedAt: now, ExpiresAt: now.Add(e.Lifetime())}, nil
 	}
 	err := &Error{StatusCode: a.StatusCode, RetryAfter: ParseRetryAfter(a.Header.Get("Retry-After"), now)}
 	err.Message = ErrorMessage(a.Body)

@@ -48,11 +48,25 @@ func (c Credentials) Password() string {
 }
 
 // Validate reports the first problem with c as an *InputError, or nil.
-func (c Credentials) Validate() error {
-	if err := checkMailAddress(c.MailAddress); err != nil {
+func (c Credentials) Validate() error { return validate(c.MailAddress, c.Password()) }
+
+// AppendAuthUserBody checks a mail address (white space around it trimmed)
+// and a password as NewCredentials does, and appends auth_user's body for
+// them to dst, as Credentials.RequestBody makes it. It is the proxy's way:
+// it keeps no Credentials, so the password goes nowhere but dst and the
+// call allocates nothing when dst has room.
+func AppendAuthUserBody(dst []byte, mailAddress, password string) ([]byte, error) {
+	mailAddress = strings.TrimSpace(mailAddress)
+	if err := validate(mailAddress, password); err != nil {
+		return dst, err
+	}
+	return flatjson.AppendObject(dst, FieldMailAddress, mailAddress, FieldPassword, password), nil
+}
+
+func validate(mailAddress, p string) error {
+	if err := checkMailAddress(mailAddress); err != nil {
 		return err
 	}
-	p := c.Password()
 	switch {
 	case p == "":
 		return &InputError{Field: FieldPassword, Reason: "is required"}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"strconv"
@@ -246,6 +247,14 @@ func FuzzCredentials(f *testing.F) {
 		require.Equal(t, password, c.Password(), "the password is kept as typed")
 		verr := c.Validate()
 		require.Equal(t, err == nil, verr == nil, "NewCredentials and Validate agree")
+		// The proxy's way gives the same verdict and the same body.
+		body, berr := auth.AppendAuthUserBody([]byte("x"), mail, password)
+		require.Equal(t, fmt.Sprint(err), fmt.Sprint(berr))
+		if err == nil {
+			require.Equal(t, "x"+string(c.RequestBody()), string(body))
+		} else {
+			require.Equal(t, "x", string(body), "nothing appended for invalid input")
+		}
 
 		// Formatting shows exactly String or GoString, so never the password.
 		require.Equal(t, "{MailAddress:"+c.MailAddress+" Password:[REDACTED]}", c.String())
@@ -286,7 +295,7 @@ func FuzzCredentials(f *testing.F) {
 		require.True(t, utf8.ValidString(password))
 
 		// The body round-trips to exactly the two fields.
-		body := c.RequestBody()
+		body = c.RequestBody()
 		require.True(t, strings.HasPrefix(string(body), `{"mailaddress":`))
 		var fields map[string]any
 		require.NoError(t, json.Unmarshal(body, &fields))

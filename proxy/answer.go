@@ -1,20 +1,20 @@
 package proxy
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/jquants-auth/jquants-auth/internal/flatjson"
 )
 
-// answer builds an Answer and its log line. It lives on its caller's stack:
-// only the Answer it gives allocates, and a request that becomes a Call
-// allocates nothing for it.
+// answer builds an Answer, and its log line, into the edge's out: it lives
+// on its caller's stack and writes into the room out's Header, Body and Log
+// already have, so that an edge that reuses one Answer allocates nothing for
+// its answers, and a request that becomes a Call writes nothing.
 type answer struct {
+	out        *Answer
 	room       [answerRoom][2]string // the headers set so far: room[:n]
 	n          int
 	method     string
@@ -28,17 +28,17 @@ type answer struct {
 // since set replaces a header already set.
 const answerRoom = 16
 
-// answerTo starts the answer to r, resolving its target for the log.
-func answerTo(r *Request) answer {
+// answerTo starts the answer to r into out, resolving its target for the log.
+func answerTo(out *Answer, r *Request) answer {
 	path, _ := resolveTarget(r.Target)
 	origin, _ := r.origin()
-	return newAnswer(r, path, origin)
+	return newAnswer(out, r, path, origin)
 }
 
-// newAnswer starts the answer to r, whose target resolves to path, with the
-// headers every answer carries.
-func newAnswer(r *Request, path, origin string) answer {
-	a := answer{method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
+// newAnswer starts the answer to r into out, r's target resolving to path,
+// with the headers every answer carries.
+func newAnswer(out *Answer, r *Request, path, origin string) answer {
+	a := answer{out: out, method: r.Method, path: path, origin: origin, start: r.Start, now: r.Start}
 	a.set("Cache-Control", "no-store")
 	a.set("X-Content-Type-Options", "nosniff")
 	a.set("Vary", "Origin")
@@ -61,45 +61,58 @@ func (a *answer) set(name, v string) {
 	a.n++
 }
 
-// header is a copy of the headers set, for an Answer.
-func (a *answer) header() [][2]string { return slices.Clone(a.room[:a.n]) }
-
-// allowMethod lets want through (done false); a plain OPTIONS gets 204 and any
-// other method 405, each with Allow: allow.
-func (a *answer) allowMethod(m, want, allow, refusal string) (ans Answer, done bool) {
+// allowMethod lets want through (false); a plain OPTIONS gets 204 and any
+// other method 405, each with Allow: allow (true: answered).
+func (a *answer) allowMethod(m, want, allow, refusal string) (answered bool) {
 	switch m {
 	case want:
-		return Answer{}, false
+		return false
 	case "OPTIONS":
 		a.set("Allow", allow)
-		return a.done(204, nil), true
+		a.done(204)
+		return true
 	}
 	a.set("Allow", allow)
-	return a.fail(405, CodeMethodNotAllowed, refusal, ""), true
+	a.fail(405, CodeMethodNotAllowed, refusal, "")
+	return true
 }
 
-func (a *answer) done(status int, body []byte) Answer {
-	return Answer{Status: status, Header: a.header(), Body: body, Log: a.logLine(status, "")}
-}
+// done answers status without a body.
+func (a *answer) done(status int) { a.write(status, "", false) }
 
-func (a *answer) json(status int, code string, body []byte) Answer {
+// json answers status with the JSON body the caller put in a.body().
+func (a *answer) json(status int, code string) {
 	a.set("Content-Type", "application/json; charset=utf-8")
-	return Answer{Status: status, Header: a.header(), Body: body, Log: a.logLine(status, code)}
+	a.write(status, code, true)
+}
+
+// body is out's Body, emptied, for a JSON body to be appended to.
+func (a *answer) body() []byte { return a.out.Body[:0] }
+
+// write makes out the answer: status, the headers set, the body when
+// hasBody (else none), and the log line.
+func (a *answer) write(status int, code string, hasBody bool) {
+	o := a.out
+	o.Status, o.Stream = status, false
+	o.Header = append(o.Header[:0], a.room[:a.n]...)
+	if !hasBody {
+		o.Body = o.Body[:0]
+	}
+	o.Log = a.appendLog(o.Log[:0], status, code)
 }
 
 // fail answers {"message": msg, "code": code}; detail goes to the log only.
-func (a *answer) fail(status int, code, msg, detail string) Answer {
+func (a *answer) fail(status int, code, msg, detail string) {
 	if detail != "" {
 		a.detail = detail
 	}
-	b := make([]byte, 0, len(code)+len(msg)+32)
-	return a.json(status, code, flatjson.AppendObject(b, "message", msg, "code", code))
+	a.out.Body = flatjson.AppendObject(a.body(), "message", msg, "code", code)
+	a.json(status, code)
 }
 
-// logLine is "proxy: method=… path=… status=… duration=… origin=… code=…
-// detail=…"; values a caller controls are quoted and cut.
-func (a *answer) logLine(status int, code string) string {
-	b := make([]byte, 0, 160)
+// appendLog appends "proxy: method=… path=… status=… duration=… origin=…
+// code=… detail=…" to b; values a caller controls are quoted and cut.
+func (a *answer) appendLog(b []byte, status int, code string) []byte {
 	b = append(b, "proxy: method="...)
 	if m := a.method; m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
 		b = append(b, m...)
@@ -111,7 +124,7 @@ func (a *answer) logLine(status int, code string) string {
 	b = append(b, " status="...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, " duration="...)
-	b = append(b, a.now.Sub(a.start).Round(time.Microsecond).String()...)
+	b = appendDuration(b, a.now.Sub(a.start))
 	if a.origin != "" {
 		b = append(b, " origin="...)
 		b = appendQuoted(b, cut(a.origin, 200))
@@ -124,7 +137,33 @@ func (a *answer) logLine(status int, code string) string {
 		b = append(b, " detail="...)
 		b = appendQuoted(b, cut(a.detail, 300))
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b)) // as strings.Builder does: b is not written again
+	return b
+}
+
+// appendDuration appends d rounded to the microsecond, as Duration.String
+// writes it, without the string that allocates: the usual durations (0 to
+// 1 s) are written here, others by Duration.String.
+func appendDuration(b []byte, d time.Duration) []byte {
+	d = d.Round(time.Microsecond)
+	us := int64(d / time.Microsecond)
+	switch {
+	case us == 0:
+		return append(b, "0s"...)
+	case us < 0 || us >= 1e6:
+		return append(b, d.String()...)
+	case us < 1000:
+		return append(strconv.AppendInt(b, us, 10), "µs"...)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	if frac := us % 1000; frac != 0 {
+		digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		n := len(digits)
+		for digits[n-1] == '0' {
+			n--
+		}
+		b = append(b, digits[:n]...)
+	}
+	return append(b, "ms"...)
 }
 
 // appendQuoted is strconv.AppendQuote, with a short way for the usual

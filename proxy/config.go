@@ -162,17 +162,18 @@ func ConfigFromEnv(getenv func(name string) string) (Config, error) {
 
 // compiled is a checked Config.
 type compiled struct {
-	base       string // BaseURL without a trailing slash
-	origins    map[string]bool
-	timeout    time.Duration // a login's
-	bodyRead   time.Duration // Config.BodyReadTimeout
-	v2Timeout  time.Duration // a V2 answer's headers
-	limit      bool          // ask a login limiter before each call
-	limiter    Limiter       // the native server's limiter, when limit
-	apiLimit   bool          // ask an API limiter before each V2 call
-	apiLimiter Limiter       // the native server's, when apiLimit
-	retryAfter string        // LimiterRetryAfter in seconds
-	log        io.Writer
+	base        string // BaseURL without a trailing slash
+	authUserURL string // base + auth.Path, made once
+	origins     map[string]bool
+	timeout     time.Duration // a login's
+	bodyRead    time.Duration // Config.BodyReadTimeout
+	v2Timeout   time.Duration // a V2 answer's headers
+	limit       bool          // ask a login limiter before each call
+	limiter     Limiter       // the native server's limiter, when limit
+	apiLimit    bool          // ask an API limiter before each V2 call
+	apiLimiter  Limiter       // the native server's, when apiLimit
+	retryAfter  string        // LimiterRetryAfter in seconds
+	log         io.Writer
 }
 
 func compile(cfg Config) (compiled, error) {
@@ -183,7 +184,7 @@ func compile(cfg Config) (compiled, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	c.base = base
+	c.base, c.authUserURL = base, base+auth.Path
 
 	list := cfg.AllowedOrigins
 	if list == nil {

@@ -136,14 +136,14 @@ func TestNewChecksConfig(t *testing.T) {
 			assert.NotContains(t, err.Error(), "hunter2", "the error does not repeat user info")
 
 			// The core answers 500 misconfigured, with the reasons on one line.
-			a, call := core.Prepare(&proxy.Request{Method: "POST", Target: auth.Path, Body: []byte(`{}`)})
+			a, call := proxy.PrepareNew(core, &proxy.Request{Method: "POST", Target: auth.Path, Body: []byte(`{}`)})
 			require.Nil(t, call)
 			require.Equal(t, 500, a.Status)
 			m := answerBody(t, a)
 			assert.Equal(t, proxy.CodeMisconfigured, m["code"])
 			assert.NotContains(t, m["message"], "\n")
 			assert.Contains(t, m["message"], tc.errs[0])
-			assert.NotContains(t, a.Log, "hunter2")
+			assert.NotContains(t, string(a.Log), "hunter2")
 		})
 	}
 }

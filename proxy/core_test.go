@@ -101,7 +101,7 @@ func TestCorePrepare(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, call := core.Prepare(tt.req)
+			a, call := proxy.PrepareNew(core, tt.req)
 			require.NotNil(t, call, "%s", a.Body)
 			assert.Zero(t, a)
 			assert.Equal(t, tt.want, *call)
@@ -110,7 +110,7 @@ func TestCorePrepare(t *testing.T) {
 
 	t.Run("no limiter key when limiting is off", func(t *testing.T) {
 		core := newCore(t, proxy.Config{DisableRateLimit: true})
-		_, call := core.Prepare(coreRequest("POST", auth.RefreshPath+"?refreshtoken=x", ""))
+		_, call := proxy.PrepareNew(core, coreRequest("POST", auth.RefreshPath+"?refreshtoken=x", ""))
 		require.NotNil(t, call)
 		assert.Empty(t, call.LimitKey)
 		assert.Equal(t, proxy.DefaultUpstreamTimeout, call.Timeout)
@@ -201,9 +201,9 @@ func TestCoreFinish(t *testing.T) {
 				if origin != "" {
 					hdr = []string{"origin", origin}
 				}
-				_, call := core.Prepare(coreRequest("POST", target, body, hdr...))
+				_, call := proxy.PrepareNew(core, coreRequest("POST", target, body, hdr...))
 				require.NotNil(t, call)
-				a := core.Finish(call, tt.up, coreStart.Add(250*time.Millisecond))
+				a := proxy.FinishNew(core, call, tt.up, coreStart.Add(250*time.Millisecond))
 				require.Equal(t, tt.status, a.Status, "%s", a.Body)
 
 				want := map[string]string{
@@ -237,17 +237,17 @@ func TestCoreFinish(t *testing.T) {
 				// The log line: method, the path alone, status, duration,
 				// origin, code, detail; never a token or the upstream URL.
 				path := tt.endpoint.Path()
-				assert.True(t, strings.HasPrefix(a.Log, `proxy: method=POST path="`+path+`" status=`+strconv.Itoa(tt.status)+` duration=250ms`), a.Log)
+				assert.True(t, strings.HasPrefix(string(a.Log), `proxy: method=POST path="`+path+`" status=`+strconv.Itoa(tt.status)+` duration=250ms`), string(a.Log))
 				if origin != "" {
-					assert.Contains(t, a.Log, ` origin="`+origin+`"`)
+					assert.Contains(t, string(a.Log), ` origin="`+origin+`"`)
 				}
 				if tt.code != "" {
-					assert.Contains(t, a.Log, " code="+tt.code)
+					assert.Contains(t, string(a.Log), " code="+tt.code)
 				}
-				assert.Contains(t, a.Log, tt.logDetail)
-				assert.NotContains(t, a.Log, "\n")
+				assert.Contains(t, string(a.Log), tt.logDetail)
+				assert.NotContains(t, string(a.Log), "\n")
 				for _, secret := range []string{coreRefresh, url.QueryEscape(coreRefresh), "secret", coreUpstream, "refreshtoken", "pw"} {
-					assert.NotContains(t, a.Log, secret)
+					assert.NotContains(t, string(a.Log), secret)
 				}
 			})
 		}
@@ -282,7 +282,7 @@ func TestCoreRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, call := core.Prepare(tt.req)
+			a, call := proxy.PrepareNew(core, tt.req)
 			require.Nil(t, call)
 			require.Equal(t, tt.status, a.Status, "%s", a.Body)
 			h := headerMap(t, a)
@@ -293,16 +293,16 @@ func TestCoreRefusals(t *testing.T) {
 				assert.Nil(t, a.Body)
 			} else {
 				assert.Equal(t, tt.code, answerBody(t, a)["code"])
-				assert.Contains(t, a.Log, " code="+tt.code)
+				assert.Contains(t, string(a.Log), " code="+tt.code)
 			}
-			assert.Contains(t, a.Log, " status="+strconv.Itoa(tt.status)+" ")
+			assert.Contains(t, string(a.Log), " status="+strconv.Itoa(tt.status)+" ")
 			for _, secret := range []string{coreRefresh, "secret", "refreshtoken", "?"} {
-				assert.NotContains(t, a.Log, secret)
+				assert.NotContains(t, string(a.Log), secret)
 				assert.NotContains(t, string(a.Body), coreRefresh)
 			}
 		})
 	}
-	_, call := core.Prepare(&proxy.Request{Method: "POST", Target: auth.Path, ReadErr: "connection reset", Start: coreStart})
+	_, call := proxy.PrepareNew(core, &proxy.Request{Method: "POST", Target: auth.Path, ReadErr: "connection reset", Start: coreStart})
 	assert.Nil(t, call)
 }
 
@@ -340,13 +340,13 @@ func TestStateRoundTrip(t *testing.T) {
 // the same.
 func TestStateThroughFinish(t *testing.T) {
 	core := newCore(t, proxy.Config{})
-	_, call := core.Prepare(coreRequest("POST", auth.RefreshPath+"?refreshtoken=tok", "", "origin", "http://localhost:8787"))
+	_, call := proxy.PrepareNew(core, coreRequest("POST", auth.RefreshPath+"?refreshtoken=tok", "", "origin", "http://localhost:8787"))
 	require.NotNil(t, call)
 	st, ok := proxy.ParseState(string(call.State.Append(nil)))
 	require.True(t, ok)
 	up := proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Body: []byte(`{"idToken":"id"}`)}}
-	want := core.Finish(call, up, coreStart.Add(time.Second))
-	got := core.Finish(&proxy.Call{State: st}, up, coreStart.Add(time.Second))
+	want := proxy.FinishNew(core, call, up, coreStart.Add(time.Second))
+	got := proxy.FinishNew(core, &proxy.Call{State: st}, up, coreStart.Add(time.Second))
 	assert.Equal(t, want, got)
 	assert.Equal(t, `{"idToken":"id"}`, string(got.Body))
 }
@@ -362,13 +362,13 @@ func TestInternal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := coreRequest("POST", auth.RefreshPath+"?refreshtoken="+coreRefresh, "", "origin", "http://localhost:8787")
-		a := proxy.Internal(r, tt.value, coreStart.Add(time.Millisecond))
+		a := proxy.InternalNew(r, tt.value, coreStart.Add(time.Millisecond))
 		assert.Equal(t, 500, a.Status)
 		assert.Equal(t, map[string]string{"message": "internal error in the proxy", "code": proxy.CodeInternal}, answerBody(t, a))
 		assert.Equal(t, map[string]string{
 			"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Vary": "Origin", "Content-Type": "application/json; charset=utf-8",
 		}, headerMap(t, a))
-		assert.Equal(t, `proxy: method=POST path="/v1/token/auth_refresh" status=500 duration=1ms origin="http://localhost:8787" code=internal `+tt.detail, a.Log)
+		assert.Equal(t, `proxy: method=POST path="/v1/token/auth_refresh" status=500 duration=1ms origin="http://localhost:8787" code=internal `+tt.detail, string(a.Log))
 	}
 }
 
@@ -386,7 +386,7 @@ func TestCoreMisconfigured(t *testing.T) {
 		coreRequest("GET", "/anything", ""),
 		coreRequest("OPTIONS", auth.RefreshPath, "", "origin", "https://evil.example", "access-control-request-method", "POST"),
 	} {
-		a, call := core.Prepare(r)
+		a, call := proxy.PrepareNew(core, r)
 		require.Nil(t, call)
 		assert.Equal(t, 500, a.Status)
 		m := answerBody(t, a)
@@ -399,4 +399,58 @@ func TestCoreMisconfigured(t *testing.T) {
 	core, err = proxy.CoreFromEnv(func(string) string { return "" })
 	require.NoError(t, err)
 	assert.Equal(t, auth.DefaultBaseURL+auth.Path, core.URL())
+}
+
+// An edge that keeps one Answer and one Call for all its requests (the
+// Worker) gets what fresh ones give, whatever came before: a login after a
+// V2 call, a bodiless 204 after a JSON error, a refresh after a login.
+func TestReusedAnswerAndCall(t *testing.T) {
+	core := newCore(t, proxy.Config{AllowedOrigins: []string{"http://localhost:8787"}})
+	const origin = "http://localhost:8787"
+	login := `{"mailaddress":"a@example.com","password":"pw-Secret-1"}`
+	requests := []*proxy.Request{
+		coreRequest("GET", "/v2/equities/master?code=7203", "", "x-api-key", coreKey, "origin", origin),
+		coreRequest("POST", auth.Path, login, "content-type", "application/json", "origin", origin),
+		coreRequest("POST", auth.Path, `{"mailaddress":"a@example.com"}`, "content-type", "application/json"),
+		coreRequest("OPTIONS", auth.Path, "", "origin", origin, "access-control-request-method", "POST"),
+		coreRequest("POST", auth.RefreshPath+"?refreshtoken=tok", ""),
+		coreRequest("GET", "/nowhere", ""),
+		coreRequest("POST", auth.Path, login),
+	}
+	ups := []proxy.Upstream{
+		{Answer: auth.Answer{StatusCode: 200, Body: []byte(`{"refreshToken":"tok-1"}`)}},
+		{Answer: auth.Answer{StatusCode: 400, Body: []byte(`{"message":"wrong"}`)}},
+		{Fault: proxy.Timeout},
+		{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"Content-Type": {"application/json"}}}},
+	}
+	var a proxy.Answer
+	var call proxy.Call
+	for i, r := range requests {
+		wantA, wantCall := proxy.PrepareNew(core, r)
+		isCall := core.Prepare(r, &a, &call)
+		require.Equal(t, wantCall != nil, isCall, "request %d", i)
+		if !isCall {
+			assertSameAnswer(t, wantA, a, "request %d", i)
+			continue
+		}
+		want, got := *wantCall, call
+		want.Body, got.Body = nil, nil // an empty body is none, whether nil or not
+		require.Equal(t, want, got, "request %d", i)
+		require.Equal(t, string(wantCall.Body), string(call.Body), "request %d", i)
+		for j, up := range ups {
+			core.Finish(&a, &call, up, coreStart.Add(time.Millisecond))
+			assertSameAnswer(t, proxy.FinishNew(core, wantCall, up, coreStart.Add(time.Millisecond)), a, "request %d, upstream %d", i, j)
+		}
+	}
+}
+
+// assertSameAnswer compares answers as an edge reads them: an empty body is
+// none, whether nil or not.
+func assertSameAnswer(t *testing.T, want, got proxy.Answer, msgAndArgs ...any) {
+	t.Helper()
+	assert.Equal(t, want.Status, got.Status, msgAndArgs...)
+	assert.Equal(t, want.Header, got.Header, msgAndArgs...)
+	assert.Equal(t, string(want.Body), string(got.Body), msgAndArgs...)
+	assert.Equal(t, want.Stream, got.Stream, msgAndArgs...)
+	assert.Equal(t, string(want.Log), string(got.Log), msgAndArgs...)
 }

@@ -12,7 +12,7 @@ import (
 // headers are the endpoint's: POST with at most Content-Type (V1), GET with
 // at most x-api-key and Accept (V2). The Origin is already allowed or
 // absent; without one there is nothing to allow.
-func (a *answer) preflight(r *Request, hasOrigin, v2 bool) Answer {
+func (a *answer) preflight(r *Request, hasOrigin, v2 bool) {
 	a.set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 	method := strings.ToUpper(strings.TrimSpace(r.Header.Get("access-control-request-method")))
 	want, allowed := "POST", []string{"content-type"}
@@ -28,7 +28,7 @@ func (a *answer) preflight(r *Request, hasOrigin, v2 bool) Answer {
 		}
 		a.set("Access-Control-Max-Age", strconv.Itoa(PreflightMaxAge))
 	}
-	return a.done(204, nil)
+	a.done(204)
 }
 
 // requestedHeaders normalises Access-Control-Request-Headers (lower case,

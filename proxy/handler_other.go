@@ -106,11 +106,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	wrote := false
 	defer func() {
 		if p := recover(); p != nil {
-			a := Internal(req, p, time.Now())
+			var a Answer
+			Internal(&a, req, p, time.Now())
 			if !wrote {
 				h.write(w, a)
 			}
-			h.logLine(a.Log)
+			h.logLine(string(a.Log))
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
@@ -120,7 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	wrote = true
 	h.write(w, a)
 	if body == nil {
-		h.logLine(a.Log)
+		h.logLine(string(a.Log))
 		return
 	}
 	defer body.Close()
@@ -139,8 +140,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve answers req; body, when not nil, is a V2 answer's body to stream.
 func (h *Handler) serve(r *http.Request, req *Request) (Answer, io.ReadCloser) {
-	a, call := h.core.Prepare(req)
-	if call == nil {
+	var a Answer
+	call := new(Call)
+	if !h.core.Prepare(req, &a, call) {
 		return a, nil
 	}
 	forward := func() (Upstream, io.ReadCloser) {
@@ -170,7 +172,7 @@ func (h *Handler) serve(r *http.Request, req *Request) (Answer, io.ReadCloser) {
 	} else {
 		up, body = forward()
 	}
-	a = h.core.Finish(call, up, time.Now())
+	h.core.Finish(&a, call, up, time.Now())
 	if body != nil && !a.Stream {
 		body.Close()
 		body = nil
@@ -256,7 +258,11 @@ func (h *Handler) forward(parent context.Context, call *Call) Upstream {
 				done <- result{panicked: true, panicVal: p}
 			}
 		}()
-		ans, err := h.upstream.Post(ctx, call.URL, call.Body)
+		var body []byte // nil for none, as Post takes it
+		if len(call.Body) > 0 {
+			body = call.Body
+		}
+		ans, err := h.upstream.Post(ctx, call.URL, body)
 		done <- result{ans: ans, err: err}
 	}()
 	timer := time.NewTimer(call.Timeout)

@@ -80,27 +80,28 @@ func TestLogLineQuotesCallerValues(t *testing.T) {
 		Method: "get\nX", Target: "/x\n?password=secret", Start: start,
 		Header: Header{{"origin", "http://a\nforged line"}},
 	}
-	a := answerTo(r)
+	a := answerTo(new(Answer), r)
 	a.now = start.Add(1500 * time.Microsecond)
-	line := a.fail(404, CodeNotFound, "not found", "").Log
+	line := failLog(&a, "")
 	assert.Equal(t, `proxy: method="get\nX" path="/x\n" status=404 duration=1.5ms origin="http://a\nforged line" code=not_found`, line)
 	assert.NotContains(t, line, "\n")
 	assert.NotContains(t, line, "secret", "the query is not logged")
 
 	long := &Request{Method: strings.Repeat("M", 40), Target: "/" + strings.Repeat("p", 300), Start: start, Header: Header{{"origin", strings.Repeat("o", 300)}}}
-	a = answerTo(long)
-	line = a.fail(404, CodeNotFound, "not found", strings.Repeat("d", 400)).Log
+	a = answerTo(new(Answer), long)
+	line = failLog(&a, strings.Repeat("d", 400))
 	assert.Contains(t, line, `method="`+strings.Repeat("M", 32)+`…"`)
 	assert.Contains(t, line, `path="/`+strings.Repeat("p", 199)+`…"`)
 	assert.Contains(t, line, `origin="`+strings.Repeat("o", 200)+`…"`)
 	assert.Contains(t, line, `detail="`+strings.Repeat("d", 300)+`…"`)
-	options := answerTo(&Request{Method: "OPTIONS", Target: "/"})
-	assert.Contains(t, options.done(204, nil).Log, "method=OPTIONS path=")
+	options := answerTo(new(Answer), &Request{Method: "OPTIONS", Target: "/"})
+	options.done(204)
+	assert.Contains(t, string(options.out.Log), "method=OPTIONS path=")
 
 	// Quoted as strconv.Quote does, whatever byte comes first.
 	for _, v := range []string{`""`, `\`, "\x80", "é", "\x7f", "\t~ !"} {
-		a = answerTo(&Request{Method: "GET", Target: "/", Start: start, Header: Header{{"origin", v}}})
-		line = a.fail(404, CodeNotFound, "not found", v).Log
+		a = answerTo(new(Answer), &Request{Method: "GET", Target: "/", Start: start, Header: Header{{"origin", v}}})
+		line = failLog(&a, v)
 		assert.Contains(t, line, " origin="+strconv.Quote(v)+" ", "%q", v)
 		assert.True(t, strings.HasSuffix(line, " detail="+strconv.Quote(v)), "%q: %s", v, line)
 	}
@@ -108,4 +109,10 @@ func TestLogLineQuotesCallerValues(t *testing.T) {
 	assert.Equal(t, strings.Repeat("x", 5)+"…", cut("xxxxxxx", 5))
 	assert.Equal(t, "xxxxx", cut("xxxxx", 5))
 	assert.Equal(t, "あ…", cut("あい", 4), "whole characters")
+}
+
+// failLog is the log line of a 404 answer with detail.
+func failLog(a *answer, detail string) string {
+	a.fail(404, CodeNotFound, "not found", detail)
+	return string(a.out.Log)
 }

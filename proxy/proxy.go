@@ -117,7 +117,7 @@ func (p *Core) setErr(err error) {
 func (p *Core) Err() error { return p.err }
 
 // URL is the upstream auth_user endpoint.
-func (p *Core) URL() string { return p.c.base + auth.Path }
+func (p *Core) URL() string { return p.c.authUserURL }
 
 // UpstreamTimeout is the compiled upstream timeout.
 func (p *Core) UpstreamTimeout() time.Duration { return p.c.timeout }
@@ -171,14 +171,15 @@ func (h Header) Get(name string) string {
 func (h Header) Has(name string) bool { return h.Get(name) != "" }
 
 // Answer is a complete answer for the edge to send, and its log line.
+// Prepare, Finish and Internal write one over, reusing its slices' room.
 type Answer struct {
 	Status int
 	Header [][2]string // canonical names, each once
-	Body   []byte      // nil for none
+	Body   []byte      // empty for none
 	// Stream says the body is the upstream answer's, to be sent as it comes
 	// without reading it whole or changing a byte (V2; see StreamLog).
 	Stream bool
-	Log    string // one line without a newline; never a secret
+	Log    []byte // one line without a newline; never a secret
 }
 
 // The limiters a Call names: the edge's login limiter (LOGIN_LIMITER in the
@@ -189,14 +190,15 @@ const (
 )
 
 // Call is the upstream request an edge makes for Prepare, then hands back to
-// Finish. URL, Header and Body hold secrets: send them, never log them.
+// Finish (which reads only State). URL, Header and Body hold secrets: send
+// them, never log them.
 type Call struct {
 	Method string // "POST" (V1) or "GET" (V2)
 	URL    string
 	// Header is every header to send, and only these (x-api-key, Accept,
 	// Accept-Encoding, Content-Type), each once.
 	Header [][2]string
-	Body   []byte // JSON, or nil for no body
+	Body   []byte // JSON, or empty for no body
 	// Timeout bounds the wait for the answer's headers (a V1 answer's body
 	// too; a V2 body streams).
 	Timeout time.Duration
@@ -277,65 +279,74 @@ const (
 	TooLarge          // the answer's body is over auth.MaxAnswerBytes
 )
 
-// Prepare decides what to do with r: answer it now, or make the Call and
-// hand its outcome to Finish.
-func (p *Core) Prepare(r *Request) (Answer, *Call) {
+// Prepare decides what to do with r: answer it now (false: out is the
+// answer), or make call (true) and hand its outcome to Finish. It writes
+// over out and call, reusing the room of their slices: an edge that keeps
+// one of each for its requests allocates nothing for a login.
+func (p *Core) Prepare(r *Request, out *Answer, call *Call) (isCall bool) {
 	path, query := resolveTarget(r.Target)
 	origin, hasOrigin := r.origin()
-	a := newAnswer(r, path, origin)
+	a := newAnswer(out, r, path, origin)
 	if p.err != nil {
-		return a.fail(500, CodeMisconfigured, "the proxy is misconfigured: "+p.errMsg, p.errMsg), nil
+		a.fail(500, CodeMisconfigured, "the proxy is misconfigured: "+p.errMsg, p.errMsg)
+		return false
 	}
 	ep, ok := endpointAt(path)
 	v2, isV2 := v2EndpointAt(path)
 	if !ok && !isV2 {
-		return a.fail(404, CodeNotFound, "not found: the proxy serves POST "+auth.Path+", POST "+auth.RefreshPath+" and GET "+auth.V2Prefix+"/<documented path>", ""), nil
+		a.fail(404, CodeNotFound, "not found: the proxy serves POST "+auth.Path+", POST "+auth.RefreshPath+" and GET "+auth.V2Prefix+"/<documented path>", "")
+		return false
 	}
 	if hasOrigin && !p.originAllowed(r, origin) {
-		return a.fail(403, CodeOriginNotAllowed, "this origin may not use the proxy: add it to "+EnvAllowedOrigins, ""), nil
+		a.fail(403, CodeOriginNotAllowed, "this origin may not use the proxy: add it to "+EnvAllowedOrigins, "")
+		return false
 	}
 	if r.Method == "OPTIONS" && r.Header.Has("access-control-request-method") {
-		return a.preflight(r, hasOrigin, isV2), nil
+		a.preflight(r, hasOrigin, isV2)
+		return false
 	}
 	if isV2 {
-		return p.prepareV2(r, &a, v2, query, origin, hasOrigin)
+		return p.prepareV2(r, &a, call, v2, query, origin, hasOrigin)
 	}
-	if ans, done := a.allowMethod(r.Method, "POST", Allow, "method not allowed: use POST"); done {
-		return ans, nil
+	if a.allowMethod(r.Method, "POST", Allow, "method not allowed: use POST") {
+		return false
 	}
 	allowOrigin := a.cors(origin, hasOrigin)
 	// A Content-Type describes a body; with none (J-Quants' auth_refresh
 	// shape, as curl -d '' sends it) there is nothing to refuse.
 	hasBody := len(r.Body) > 0 || r.TooLarge
 	if hasBody && !jsonContentType(r.Header.Get("content-type"), r.Header.Has("content-type")) {
-		return a.fail(415, CodeUnsupportedMediaType, "the body must be JSON: send Content-Type: application/json", ""), nil
+		a.fail(415, CodeUnsupportedMediaType, "the body must be JSON: send Content-Type: application/json", "")
+		return false
 	}
 	if r.TooLarge || len(r.Body) > MaxBodyBytes {
-		return a.fail(413, CodeBodyTooLarge, "the body is larger than 4 KiB", ""), nil
+		a.fail(413, CodeBodyTooLarge, "the body is larger than 4 KiB", "")
+		return false
 	}
 	if r.ReadErr != "" {
-		return a.fail(400, auth.CodeInvalidInput, "the body could not be read", r.ReadErr), nil
+		a.fail(400, auth.CodeInvalidInput, "the body could not be read", r.ReadErr)
+		return false
 	}
-	var req auth.Request
+	*call = Call{Method: "POST", Body: call.Body[:0], Timeout: p.c.timeout, Limiter: LimiterLogin,
+		State: State{Endpoint: ep, Origin: allowOrigin, Start: r.Start}}
 	var msg string
 	if ep == auth.AuthUser {
-		req, msg = p.authUser(r.Body)
+		msg = p.authUser(call, r.Body)
 	} else {
-		req, msg = p.authRefresh(query, r.Body)
+		msg = p.authRefresh(call, query, r.Body)
 	}
 	if msg != "" {
-		return a.fail(400, auth.CodeInvalidInput, msg, ""), nil
+		a.fail(400, auth.CodeInvalidInput, msg, "")
+		return false
 	}
-	header := loginHeader[:2:2]
-	if req.Body != nil {
-		header = loginHeader
+	call.Header = loginHeader[:2:2]
+	if len(call.Body) > 0 {
+		call.Header = loginHeader
 	}
-	call := &Call{Method: "POST", URL: req.URL, Header: header, Body: req.Body, Timeout: p.c.timeout, Limiter: LimiterLogin,
-		State: State{Endpoint: ep, Origin: allowOrigin, Start: r.Start}}
 	if p.c.limit {
 		call.LimitKey = r.clientKey()
 	}
-	return Answer{}, call
+	return true
 }
 
 // loginHeader is a login call's headers, without Content-Type when it has no
@@ -344,49 +355,54 @@ func (p *Core) Prepare(r *Request) (Answer, *Call) {
 // edges only read it.
 var loginHeader = [][2]string{{"Accept", "application/json"}, {"Accept-Encoding", "identity"}, {"Content-Type", "application/json"}}
 
-// authUser checks an auth_user body; msg says what is wrong, never quoting it.
-func (p *Core) authUser(body []byte) (auth.Request, string) {
+// authUser checks an auth_user body and makes call's URL and body; msg says
+// what is wrong, never quoting it.
+func (p *Core) authUser(call *Call, body []byte) (msg string) {
 	fields, msg := bodyFields(body, auth.FieldMailAddress, auth.FieldPassword)
 	if msg != "" {
-		return auth.Request{}, msg
+		return msg
 	}
-	creds, err := auth.NewCredentials(fields[0], fields[1])
-	if err != nil {
+	var err error
+	if call.Body, err = auth.AppendAuthUserBody(call.Body, fields[0], fields[1]); err != nil {
 		// An *auth.InputError names the field and the reason, never the value.
-		return auth.Request{}, err.Error()
+		return err.Error()
 	}
-	return auth.AuthUserRequest(p.c.base, creds), ""
+	call.URL = p.c.authUserURL
+	return ""
 }
 
-// authRefresh takes the token from the query (J-Quants' shape) or the body.
-func (p *Core) authRefresh(query string, body []byte) (auth.Request, string) {
+// authRefresh takes the token from the query (J-Quants' shape) or the body,
+// and makes call's URL (which holds it).
+func (p *Core) authRefresh(call *Call, query string, body []byte) (msg string) {
 	token, inQuery, msg := queryParam(query, auth.FieldRefreshToken)
 	switch {
 	case msg != "":
-		return auth.Request{}, msg
+		return msg
 	case inQuery && len(body) > 0:
-		return auth.Request{}, "send the refresh token in the query or in the body, not both"
+		return "send the refresh token in the query or in the body, not both"
 	case !inQuery && len(body) == 0:
-		return auth.Request{}, "the refresh token is missing: send ?" + auth.FieldRefreshToken + "=… or the body {\"" + auth.FieldRefreshToken + "\":\"…\"}"
+		return "the refresh token is missing: send ?" + auth.FieldRefreshToken + "=… or the body {\"" + auth.FieldRefreshToken + "\":\"…\"}"
 	case !inQuery:
 		fields, msg := bodyFields(body, auth.FieldRefreshToken)
 		if msg != "" {
-			return auth.Request{}, msg
+			return msg
 		}
 		token = fields[0]
 	}
 	if err := auth.CheckRefreshToken(token); err != nil {
-		return auth.Request{}, err.Error()
+		return err.Error()
 	}
-	return auth.AuthRefreshRequest(p.c.base, token), ""
+	call.URL = auth.AuthRefreshRequest(p.c.base, token).URL
+	return ""
 }
 
-// Finish turns what became of call into the answer.
-func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
+// Finish writes the answer into out (reusing its room, as Prepare) from
+// what became of call.
+func (p *Core) Finish(out *Answer, call *Call, up Upstream, now time.Time) {
 	st := call.State
 	up.Detail = knownDetail(up.Detail)
 	up.Answer.Header = joinValues(up.Answer.Header)
-	a := &answer{method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
+	a := &answer{out: out, method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
 	if st.V2Path != "" {
 		a.method, a.path = "GET", auth.V2Prefix+st.V2Path
 	}
@@ -395,73 +411,92 @@ func (p *Core) Finish(call *Call, up Upstream, now time.Time) Answer {
 	a.set("Vary", "Origin")
 	a.cors(st.Origin, st.Origin != "")
 	if st.V2Path != "" {
-		return p.finishV2(a, st, up)
+		p.finishV2(a, st, up)
+		return
 	}
 	const upstreamName = "the J-Quants API"
 	switch up.Fault {
 	case Timeout:
-		return a.fail(504, auth.CodeTimeout, "no answer from "+upstreamName+" within "+p.c.timeout.String(), up.Detail)
+		a.fail(504, auth.CodeTimeout, "no answer from "+upstreamName+" within "+p.c.timeout.String(), up.Detail)
+		return
 	case Canceled:
-		return a.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled", up.Detail)
+		a.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled", up.Detail)
+		return
 	case TooLarge:
-		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with a body larger than 64 KiB", up.Detail)
+		a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with a body larger than 64 KiB", up.Detail)
+		return
 	case Cut:
-		return a.fail(502, auth.CodeUpstreamError, upstreamName+"'s answer (status "+strconv.Itoa(up.Answer.StatusCode)+") was cut off or could not be read", up.Detail)
+		a.fail(502, auth.CodeUpstreamError, upstreamName+"'s answer (status "+strconv.Itoa(up.Answer.StatusCode)+") was cut off or could not be read", up.Detail)
+		return
 	case Unreachable:
-		return a.fail(502, CodeUpstreamUnreachable, "could not reach "+upstreamName+", or it closed the connection without answering", up.Detail)
+		a.fail(502, CodeUpstreamUnreachable, "could not reach "+upstreamName+", or it closed the connection without answering", up.Detail)
+		return
 	}
 	if up.Limited {
 		a.set("Retry-After", p.c.retryAfter)
-		return a.fail(429, auth.CodeRateLimited, "too many login attempts from this address: try again in "+p.c.retryAfter+" seconds", up.Detail)
+		a.fail(429, auth.CodeRateLimited, "too many login attempts from this address: try again in "+p.c.retryAfter+" seconds", up.Detail)
+		return
 	}
 	if up.Detail != "" {
 		a.detail = "limiter failed, the login went through: " + up.Detail
 	}
 	if encoded(up.Answer.Header, false) {
-		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered in a Content-Encoding the proxy did not ask for", "upstream status "+strconv.Itoa(up.Answer.StatusCode))
+		a.fail(502, auth.CodeUpstreamError, upstreamName+" answered in a Content-Encoding the proxy did not ask for", "upstream status "+strconv.Itoa(up.Answer.StatusCode))
+		return
 	}
-	tok, err := st.Endpoint.Decode(up.Answer, now)
+	tok, err := st.Endpoint.DecodeView(up.Answer, now)
 	if err == nil {
 		field := "refreshToken"
 		if st.Endpoint == auth.AuthRefresh {
 			field = "idToken"
 		}
-		return a.json(200, "", flatjson.AppendObject(make([]byte, 0, 24+len(tok.Value)), field, tok.Value))
+		out.Body = flatjson.AppendObject(a.body(), field, tok.Value)
+		a.json(200, "")
+		return
 	}
 	e := err.(*auth.Error) // Decode returns only *auth.Error, unwrapped
-	pass := func(status int, code, fallback string) Answer {
+	pass := func(status int, code, fallback string) {
 		msg := e.Message
 		if msg == "" {
 			msg = fallback
 		}
-		return a.fail(status, code, msg, "upstream status "+strconv.Itoa(e.StatusCode))
+		a.fail(status, code, msg, "upstream status "+strconv.Itoa(e.StatusCode))
+		return
 	}
 	switch e.Kind() {
 	case auth.ErrInvalidCredentials:
 		if st.Endpoint == auth.AuthRefresh {
-			return pass(400, auth.CodeInvalidCredentials, upstreamName+" rejected the refresh token: it is incorrect or expired")
+			pass(400, auth.CodeInvalidCredentials, upstreamName+" rejected the refresh token: it is incorrect or expired")
+			return
 		}
-		return pass(400, auth.CodeInvalidCredentials, upstreamName+" rejected the mail address or password")
+		pass(400, auth.CodeInvalidCredentials, upstreamName+" rejected the mail address or password")
+		return
 	case auth.ErrForbidden:
-		return pass(403, auth.CodeForbidden, upstreamName+" refused the request")
+		pass(403, auth.CodeForbidden, upstreamName+" refused the request")
+		return
 	case auth.ErrUpstreamFailure:
-		return pass(500, auth.CodeUpstreamError, upstreamName+" failed; try again later")
+		pass(500, auth.CodeUpstreamError, upstreamName+" failed; try again later")
+		return
 	case auth.ErrRateLimited:
 		ra := p.c.retryAfter
 		if e.RetryAfter > 0 {
 			ra = seconds(e.RetryAfter)
 		}
 		a.set("Retry-After", ra)
-		return pass(429, auth.CodeRateLimited, upstreamName+" is rate limiting logins: try again in "+ra+" seconds")
+		pass(429, auth.CodeRateLimited, upstreamName+" is rate limiting logins: try again in "+ra+" seconds")
+		return
 	case auth.ErrEndpointGone:
-		return a.fail(502, auth.CodeEndpointGone, e.Message+" (it answered 404)", "upstream status 404")
+		a.fail(502, auth.CodeEndpointGone, e.Message+" (it answered 404)", "upstream status 404")
+		return
 	case auth.ErrUnexpectedAnswer:
-		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered 200 without a usable "+tokenName(st.Endpoint)+": "+e.Message, "")
+		a.fail(502, auth.CodeUpstreamError, upstreamName+" answered 200 without a usable "+tokenName(st.Endpoint)+": "+e.Message, "")
+		return
 	}
 	if e.RetryAfter > 0 {
 		a.set("Retry-After", seconds(e.RetryAfter))
 	}
-	return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(e.StatusCode), "")
+	a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(e.StatusCode), "")
+	return
 }
 
 // joinValues gives each header of h one value: its values joined with ", ",
@@ -505,10 +540,10 @@ func tokenName(e auth.Endpoint) string {
 	return "refresh token"
 }
 
-// Internal is the answer to a request whose serving panicked: a 500 JSON
-// (code internal) with p's value in the log only.
-func Internal(r *Request, p any, now time.Time) Answer {
-	a := answerTo(r)
+// Internal writes into out the answer to a request whose serving panicked:
+// a 500 JSON (code internal) with p's value in the log only.
+func Internal(out *Answer, r *Request, p any, now time.Time) {
+	a := answerTo(out, r)
 	a.now = now
 	detail := "panic: a value that is neither error nor string"
 	switch v := p.(type) {
@@ -517,7 +552,7 @@ func Internal(r *Request, p any, now time.Time) Answer {
 	case string:
 		detail = "panic: " + v
 	}
-	return a.fail(500, CodeInternal, "internal error in the proxy", detail)
+	a.fail(500, CodeInternal, "internal error in the proxy", detail)
 }
 
 // State is what Finish needs of a prepared request.

@@ -19,32 +19,35 @@ var passedUpstreamHeaders = [...]string{"Content-Type", "Content-Encoding", "Con
 // prepareV2 decides on GET /v2/<documented path>?<query>, after the path,
 // Origin and preflight checks: method (405), key (403 as J-Quants, or 400),
 // query (400), then the call, asking the API limiter first.
-func (p *Core) prepareV2(r *Request, a *answer, ep auth.V2Endpoint, query, origin string, hasOrigin bool) (Answer, *Call) {
-	if ans, done := a.allowMethod(r.Method, "GET", AllowV2, "method not allowed: the V2 API takes GET"); done {
-		return ans, nil
+func (p *Core) prepareV2(r *Request, a *answer, call *Call, ep auth.V2Endpoint, query, origin string, hasOrigin bool) bool {
+	if a.allowMethod(r.Method, "GET", AllowV2, "method not allowed: the V2 API takes GET") {
+		return false
 	}
 	allowOrigin := a.cors(origin, hasOrigin)
 	key, hasKey := r.Header.Get(auth.HeaderAPIKey), r.Header.Has(auth.HeaderAPIKey)
 	if key = strings.TrimSpace(key); !hasKey || key == "" {
 		// J-Quants' own answer, without asking it.
-		return a.fail(403, auth.CodeKeyRequired, auth.MessageKeyRequired, ""), nil
+		a.fail(403, auth.CodeKeyRequired, auth.MessageKeyRequired, "")
+		return false
 	}
 	if err := auth.CheckAPIKey(key); err != nil {
-		return a.fail(400, auth.CodeInvalidInput, "the x-api-key header "+strings.TrimPrefix(err.Error(), auth.FieldAPIKey+" "), ""), nil
+		a.fail(400, auth.CodeInvalidInput, "the x-api-key header "+strings.TrimPrefix(err.Error(), auth.FieldAPIKey+" "), "")
+		return false
 	}
 	if err := auth.CheckQuery(query); err != nil {
-		return a.fail(400, auth.CodeInvalidInput, "the "+err.Error(), ""), nil
+		a.fail(400, auth.CodeInvalidInput, "the "+err.Error(), "")
+		return false
 	}
 	gzip := acceptsGzip(r.Header.Get("accept-encoding"))
 	encoding := "identity"
 	if gzip {
 		encoding = "gzip"
 	}
-	header := [][2]string{{auth.HeaderAPIKey, key}, {"Accept", "application/json"}, {"Accept-Encoding", encoding}}
-	call := &Call{
+	*call = Call{
 		Method:  "GET",
 		URL:     auth.V2URL(p.c.base, ep.Path, query),
-		Header:  header,
+		Header:  append(call.Header[:0:0], [2]string{auth.HeaderAPIKey, key}, [2]string{"Accept", "application/json"}, [2]string{"Accept-Encoding", encoding}),
+		Body:    call.Body[:0],
 		Timeout: p.c.v2Timeout,
 		Limiter: LimiterAPI,
 		State:   State{V2Path: ep.Path, Gzip: gzip, Origin: allowOrigin, Start: r.Start},
@@ -52,7 +55,7 @@ func (p *Core) prepareV2(r *Request, a *answer, ep auth.V2Endpoint, query, origi
 	if p.c.apiLimit {
 		call.LimitKey = r.clientKey()
 	}
-	return Answer{}, call
+	return true
 }
 
 // acceptsGzip reports whether an Accept-Encoding value takes gzip (with a
@@ -73,39 +76,44 @@ func acceptsGzip(v string) bool {
 // Content-Encoding, Content-Length, Retry-After, and its body as it streams
 // (Answer.Stream), with the proxy's own headers added. An answer in an
 // encoding the call did not ask for is refused: the caller could not read it.
-func (p *Core) finishV2(a *answer, st State, up Upstream) Answer {
+func (p *Core) finishV2(a *answer, st State, up Upstream) {
 	a.set("Vary", "Origin, Accept-Encoding")
 	const upstreamName = "the J-Quants API"
 	switch up.Fault {
 	case Timeout:
-		return a.fail(504, auth.CodeTimeout, "no answer from "+upstreamName+" within "+p.c.v2Timeout.String(), up.Detail)
+		a.fail(504, auth.CodeTimeout, "no answer from "+upstreamName+" within "+p.c.v2Timeout.String(), up.Detail)
+		return
 	case Canceled:
-		return a.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled", up.Detail)
+		a.fail(StatusClientClosedRequest, auth.CodeCanceled, "the request was canceled", up.Detail)
+		return
 	case Unreachable, Cut, TooLarge: // before the headers, all the same: no answer
-		return a.fail(502, CodeUpstreamUnreachable, "could not reach "+upstreamName+", or it closed the connection without answering", up.Detail)
+		a.fail(502, CodeUpstreamUnreachable, "could not reach "+upstreamName+", or it closed the connection without answering", up.Detail)
+		return
 	}
 	if up.Limited {
 		a.set("Retry-After", p.c.retryAfter)
-		return a.fail(429, auth.CodeRateLimited, "too many requests from this address: try again in "+p.c.retryAfter+" seconds", up.Detail)
+		a.fail(429, auth.CodeRateLimited, "too many requests from this address: try again in "+p.c.retryAfter+" seconds", up.Detail)
+		return
 	}
 	if up.Detail != "" {
 		a.detail = "limiter failed, the request went through: " + up.Detail
 	}
 	status := up.Answer.StatusCode
 	if !passesThrough(status) {
-		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(status), "")
+		a.fail(502, auth.CodeUpstreamError, upstreamName+" answered with unexpected status "+strconv.Itoa(status), "")
+		return
 	}
 	if encoded(up.Answer.Header, st.Gzip) {
-		return a.fail(502, auth.CodeUpstreamError, upstreamName+" answered in a Content-Encoding the proxy did not ask for", "upstream status "+strconv.Itoa(status))
+		a.fail(502, auth.CodeUpstreamError, upstreamName+" answered in a Content-Encoding the proxy did not ask for", "upstream status "+strconv.Itoa(status))
+		return
 	}
 	for _, name := range passedUpstreamHeaders {
 		if v := up.Answer.Header.Get(name); v != "" {
 			a.set(name, v)
 		}
 	}
-	ans := a.done(status, nil)
-	ans.Stream = true
-	return ans
+	a.done(status)
+	a.out.Stream = true
 }
 
 // passesThrough: the statuses J-Quants documents, and any 5xx.
@@ -120,7 +128,7 @@ func passesThrough(status int) bool {
 // StreamLog is a streamed answer's log line once its body is done: n bytes
 // were sent, and cut says the body did not reach its end.
 func StreamLog(a Answer, n int64, cut bool) string {
-	s := a.Log + " bytes=" + strconv.FormatInt(n, 10)
+	s := string(a.Log) + " bytes=" + strconv.FormatInt(n, 10)
 	if cut {
 		s += ` body="cut off"`
 	}

@@ -76,7 +76,7 @@ func TestCoreV2Prepare(t *testing.T) {
 	core := newCore(t, proxy.Config{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, call := core.Prepare(tc.req)
+			a, call := proxy.PrepareNew(core, tc.req)
 			if tc.call != nil {
 				require.NotNil(t, call, "answered %d %s", a.Status, a.Body)
 				assert.Equal(t, *tc.call, *call)
@@ -97,7 +97,7 @@ func TestCoreV2Prepare(t *testing.T) {
 					assert.Equal(t, tc.msg, b["message"])
 				}
 			}
-			assert.NotContains(t, a.Log, coreKey)
+			assert.NotContains(t, string(a.Log), coreKey)
 			assert.NotContains(t, string(a.Body), coreKey)
 		})
 	}
@@ -117,7 +117,7 @@ func TestCoreV2Preflight(t *testing.T) {
 		{"GET", "x-api-key, content-type", ""},
 		{"POST", "x-api-key", ""},
 	} {
-		a, call := core.Prepare(coreRequest("OPTIONS", "/v2/equities/master", "", "origin", allowed,
+		a, call := proxy.PrepareNew(core, coreRequest("OPTIONS", "/v2/equities/master", "", "origin", allowed,
 			"access-control-request-method", tc.method, "access-control-request-headers", tc.headers))
 		require.Nil(t, call)
 		assert.Equal(t, 204, a.Status)
@@ -132,12 +132,12 @@ func TestCoreV2Preflight(t *testing.T) {
 		}
 	}
 	// A stranger's preflight: 403, no CORS.
-	a, _ := core.Prepare(coreRequest("OPTIONS", "/v2/equities/master", "", "origin", "https://evil.example",
+	a, _ := proxy.PrepareNew(core, coreRequest("OPTIONS", "/v2/equities/master", "", "origin", "https://evil.example",
 		"access-control-request-method", "GET", "access-control-request-headers", "x-api-key"))
 	assert.Equal(t, 403, a.Status)
 	assert.NotContains(t, headerMap(t, a), "Access-Control-Allow-Origin")
 	// V1's preflight does not allow x-api-key, nor V2's content-type.
-	a, _ = core.Prepare(coreRequest("OPTIONS", auth.Path, "", "origin", allowed,
+	a, _ = proxy.PrepareNew(core, coreRequest("OPTIONS", auth.Path, "", "origin", allowed,
 		"access-control-request-method", "POST", "access-control-request-headers", "x-api-key"))
 	assert.NotContains(t, headerMap(t, a), "Access-Control-Allow-Origin")
 }
@@ -187,7 +187,7 @@ func TestCoreV2Finish(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := core.Finish(&proxy.Call{State: tc.st}, tc.up, coreStart.Add(25*time.Millisecond))
+			a := proxy.FinishNew(core, &proxy.Call{State: tc.st}, tc.up, coreStart.Add(25*time.Millisecond))
 			assert.Equal(t, tc.status, a.Status)
 			assert.Equal(t, tc.stream, a.Stream)
 			h := headerMap(t, a)
@@ -204,15 +204,15 @@ func TestCoreV2Finish(t *testing.T) {
 				assert.Equal(t, tc.code, answerBody(t, a)["code"])
 				assert.Equal(t, "application/json; charset=utf-8", h["Content-Type"])
 			}
-			assert.Contains(t, a.Log, `proxy: method=GET path="/v2/equities/bars/daily" status=`)
-			assert.Contains(t, a.Log, "duration=25ms")
+			assert.Contains(t, string(a.Log), `proxy: method=GET path="/v2/equities/bars/daily" status=`)
+			assert.Contains(t, string(a.Log), "duration=25ms")
 		})
 	}
 	// The limiter failing lets the call through and says so in the log.
-	a := core.Finish(&proxy.Call{State: plain}, proxy.Upstream{Answer: auth.Answer{StatusCode: 200}, Detail: proxy.DetailLimiter}, coreStart)
-	assert.Contains(t, a.Log, `detail="limiter failed, the request went through: limiter error"`)
-	assert.Equal(t, `x bytes=12`, proxy.StreamLog(proxy.Answer{Log: "x"}, 12, false))
-	assert.Equal(t, `x bytes=5 body="cut off"`, proxy.StreamLog(proxy.Answer{Log: "x"}, 5, true))
+	a := proxy.FinishNew(core, &proxy.Call{State: plain}, proxy.Upstream{Answer: auth.Answer{StatusCode: 200}, Detail: proxy.DetailLimiter}, coreStart)
+	assert.Contains(t, string(a.Log), `detail="limiter failed, the request went through: limiter error"`)
+	assert.Equal(t, `x bytes=12`, proxy.StreamLog(proxy.Answer{Log: []byte("x")}, 12, false))
+	assert.Equal(t, `x bytes=5 body="cut off"`, proxy.StreamLog(proxy.Answer{Log: []byte("x")}, 5, true))
 }
 
 func TestStateV2RoundTrip(t *testing.T) {
@@ -242,7 +242,7 @@ func TestCoreV2Limiter(t *testing.T) {
 		return map[string]string{proxy.EnvAPIRateLimit: "off"}[name]
 	})
 	require.NoError(t, err)
-	_, call := newCore(t, cfg).Prepare(coreRequest("GET", "/v2/equities/master", "", "x-api-key", coreKey))
+	_, call := proxy.PrepareNew(newCore(t, cfg), coreRequest("GET", "/v2/equities/master", "", "x-api-key", coreKey))
 	require.NotNil(t, call)
 	assert.Empty(t, call.LimitKey)
 	_, err = proxy.ConfigFromEnv(func(name string) string {
@@ -250,6 +250,6 @@ func TestCoreV2Limiter(t *testing.T) {
 	})
 	assert.EqualError(t, err, `API_RATE_LIMIT="maybe": want "on" or "off"`)
 	// UPSTREAM_TIMEOUT sets both timeouts.
-	_, call = newCore(t, proxy.Config{UpstreamTimeout: 2 * time.Second}).Prepare(coreRequest("GET", "/v2/equities/master", "", "x-api-key", coreKey))
+	_, call = proxy.PrepareNew(newCore(t, proxy.Config{UpstreamTimeout: 2 * time.Second}), coreRequest("GET", "/v2/equities/master", "", "x-api-key", coreKey))
 	assert.Equal(t, 2*time.Second, call.Timeout)
 }
