@@ -48,7 +48,6 @@
 package main
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -64,11 +63,9 @@ var (
 	in, out []byte // the buffers the entry writes and reads
 	// Reused by each call, and cleared after it: Go keeps nothing of a
 	// request, and with their room grown a login allocates nothing.
-	header       proxy.Header
-	answerHeader = auth.Header{}
-	values       []string
-	answerBuf    proxy.Answer
-	callBuf      proxy.Call
+	header    proxy.Header
+	answerBuf proxy.Answer
+	callBuf   proxy.Call
 )
 
 func main() {
@@ -120,9 +117,7 @@ func read(headLen, bodyLen int32) (string, []byte) {
 // read, which holds them too).
 func done(headLen, bodyLen int32) {
 	clear(in[:min(max(int(headLen)+max(int(bodyLen), 0), 0), len(in))])
-	clear(header) // its strings: the x-api-key value among them
-	clear(values)
-	clear(answerHeader)
+	clear(header)       // its strings: the x-api-key value among them
 	clear(callBuf.Body) // a password
 	callBuf = proxy.Call{Body: callBuf.Body[:0]}
 	clear(answerBuf.Body) // a token
@@ -225,16 +220,9 @@ func finish(headLen, bodyLen int32, now float64) (n int32) {
 	up.Detail = detail
 	up.Answer.StatusCode, _ = strconv.Atoi(status)
 	up.Answer.Body = body
+	// As fetch's Headers gives them: as UpstreamAnswer.Header wants them.
 	header = parseHeader(header[:0], head)
-	if len(header) > 0 {
-		// One value each: fetch's Headers joined repeated ones.
-		values = slices.Grow(values[:0], len(header))[:len(header)]
-		for i, f := range header {
-			values[i] = f[1]
-			answerHeader[f[0]] = values[i : i+1 : i+1]
-		}
-		up.Answer.Header = answerHeader
-	}
+	up.Answer.Header = header
 	core.Finish(&answerBuf, &callBuf, up, at(now))
 	out = appendAnswer(out[:0], &answerBuf)
 	return int32(len(out))

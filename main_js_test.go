@@ -58,9 +58,10 @@ func call(name, head string, body []byte, tooLarge bool) string {
 	if slices.ContainsFunc(in[:n], func(b byte) bool { return b != 0 }) {
 		panic("the input buffer still holds what the call read")
 	}
-	if len(answerHeader) != 0 || slices.ContainsFunc(header[:cap(header)], func(f [2]string) bool { return f != [2]string{} }) ||
-		slices.ContainsFunc(values[:cap(values)], func(v string) bool { return v != "" }) {
-		panic("the reused header storage still holds what the call read")
+	if slices.ContainsFunc(header[:cap(header)], func(f [2]string) bool { return f != [2]string{} }) ||
+		slices.ContainsFunc(callBuf.Body[:cap(callBuf.Body)], func(b byte) bool { return b != 0 }) ||
+		slices.ContainsFunc(answerBuf.Body[:cap(answerBuf.Body)], func(b byte) bool { return b != 0 }) {
+		panic("the reused header, call or answer storage still holds what the call read")
 	}
 	return string(out)
 }

@@ -113,7 +113,7 @@ func BenchmarkCore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	up := proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Body: []byte(`{"refreshToken":"bench-token-0123456789abcdef"}`)}}
+	up := proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200, Body: []byte(`{"refreshToken":"bench-token-0123456789abcdef"}`)}}
 	b.ReportAllocs()
 	for b.Loop() {
 		r := &proxy.Request{Method: "POST", Target: auth.Path, Header: proxy.Header{{"content-type", "application/json"}, {"origin", allowedOrigin}},
@@ -137,7 +137,7 @@ func BenchmarkCoreLogin(b *testing.B) {
 		b.Fatal(err)
 	}
 	body := []byte(demoBody)
-	up := proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"content-type": {"application/json"}},
+	up := proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200, Header: proxy.Header{{"content-type", "application/json"}},
 		Body: []byte(`{"refreshToken":"bench-token-0123456789abcdef"}`)}}
 	header := proxy.Header{{"content-type", "application/json"}, {"origin", allowedOrigin}}
 	start := time.Unix(1_777_000_000, 0)

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,9 +163,9 @@ func ConfigFromEnv(getenv func(name string) string) (Config, error) {
 
 // compiled is a checked Config.
 type compiled struct {
-	base        string // BaseURL without a trailing slash
-	authUserURL string // base + auth.Path, made once
-	origins     map[string]bool
+	base        string        // BaseURL without a trailing slash
+	authUserURL string        // base + auth.Path, made once
+	origins     []string      // normalised, each once: a short list, scanned
 	timeout     time.Duration // a login's
 	bodyRead    time.Duration // Config.BodyReadTimeout
 	v2Timeout   time.Duration // a V2 answer's headers
@@ -190,14 +191,15 @@ func compile(cfg Config) (compiled, error) {
 	if list == nil {
 		list = strings.Split(DefaultAllowedOrigins, ",")
 	}
-	c.origins = make(map[string]bool, len(list))
 	for _, o := range list {
 		n, err := normalizeOrigin(o)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		c.origins[n] = true
+		if !slices.Contains(c.origins, n) {
+			c.origins = append(c.origins, n)
+		}
 	}
 
 	switch t := cfg.UpstreamTimeout; {

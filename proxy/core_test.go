@@ -126,12 +126,12 @@ func TestCorePrepare(t *testing.T) {
 // each endpoint, with the exact headers.
 func TestCoreFinish(t *testing.T) {
 	core := newCore(t, proxy.Config{AllowedOrigins: []string{"https://app.example"}, UpstreamTimeout: 2 * time.Second, LimiterRetryAfter: 30 * time.Second})
-	answer := func(status int, body string, header ...string) auth.Answer {
-		h := auth.Header{}
+	answer := func(status int, body string, header ...string) proxy.UpstreamAnswer {
+		var h proxy.Header
 		for i := 0; i+1 < len(header); i += 2 {
-			h[header[i]] = []string{header[i+1]}
+			h = append(h, [2]string{strings.ToLower(header[i]), header[i+1]})
 		}
-		return auth.Answer{StatusCode: status, Header: h, Body: []byte(body)}
+		return proxy.UpstreamAnswer{StatusCode: status, Header: h, Body: []byte(body)}
 	}
 	tests := []struct {
 		name       string
@@ -158,14 +158,14 @@ func TestCoreFinish(t *testing.T) {
 		{name: "encoded answer", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`, "Content-Encoding", "br")}, status: 502,
 			code: auth.CodeUpstreamError, msg: "the J-Quants API answered in a Content-Encoding the proxy did not ask for"},
 		{name: "identity encoding", up: proxy.Upstream{Answer: answer(200, `{"refreshToken":"tok"}`, "Content-Encoding", "identity")}, status: 200, token: "tok"},
-		{name: "two Retry-After: unusable together, as fetch joins them", up: proxy.Upstream{Answer: auth.Answer{StatusCode: 429, Header: auth.Header{"Retry-After": {"7", "100"}}}},
+		{name: "two Retry-After: unusable together, as fetch joins them", up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 429, Header: proxy.Header{{"retry-after", "7, 100"}}}},
 			status: 429, code: auth.CodeRateLimited, retryAfter: "30"},
 		{name: "101", up: proxy.Upstream{Answer: answer(101, ``)}, status: 502, code: auth.CodeUpstreamError, msg: "the J-Quants API answered with unexpected status 101"},
-		{name: "cut", up: proxy.Upstream{Fault: proxy.Cut, Answer: auth.Answer{StatusCode: 200}, Detail: "unexpected EOF"}, status: 502, code: auth.CodeUpstreamError,
+		{name: "cut", up: proxy.Upstream{Fault: proxy.Cut, Answer: proxy.UpstreamAnswer{StatusCode: 200}, Detail: "unexpected EOF"}, status: 502, code: auth.CodeUpstreamError,
 			msg: "the J-Quants API's answer (status 200) was cut off or could not be read"},
-		{name: "cut 500", endpoint: auth.AuthRefresh, up: proxy.Upstream{Fault: proxy.Cut, Answer: auth.Answer{StatusCode: 500}}, status: 502, code: auth.CodeUpstreamError,
+		{name: "cut 500", endpoint: auth.AuthRefresh, up: proxy.Upstream{Fault: proxy.Cut, Answer: proxy.UpstreamAnswer{StatusCode: 500}}, status: 502, code: auth.CodeUpstreamError,
 			msg: "the J-Quants API's answer (status 500) was cut off or could not be read"},
-		{name: "too large", up: proxy.Upstream{Fault: proxy.TooLarge, Answer: auth.Answer{StatusCode: 200}}, status: 502, code: auth.CodeUpstreamError,
+		{name: "too large", up: proxy.Upstream{Fault: proxy.TooLarge, Answer: proxy.UpstreamAnswer{StatusCode: 200}}, status: 502, code: auth.CodeUpstreamError,
 			msg: "the J-Quants API answered with a body larger than 64 KiB"},
 		{name: "limited", up: proxy.Upstream{Limited: true}, status: 429, code: auth.CodeRateLimited,
 			msg: "too many login attempts from this address: try again in 30 seconds", retryAfter: "30"},
@@ -344,7 +344,7 @@ func TestStateThroughFinish(t *testing.T) {
 	require.NotNil(t, call)
 	st, ok := proxy.ParseState(string(call.State.Append(nil)))
 	require.True(t, ok)
-	up := proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Body: []byte(`{"idToken":"id"}`)}}
+	up := proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200, Body: []byte(`{"idToken":"id"}`)}}
 	want := proxy.FinishNew(core, call, up, coreStart.Add(time.Second))
 	got := proxy.FinishNew(core, &proxy.Call{State: st}, up, coreStart.Add(time.Second))
 	assert.Equal(t, want, got)
@@ -418,10 +418,10 @@ func TestReusedAnswerAndCall(t *testing.T) {
 		coreRequest("POST", auth.Path, login),
 	}
 	ups := []proxy.Upstream{
-		{Answer: auth.Answer{StatusCode: 200, Body: []byte(`{"refreshToken":"tok-1"}`)}},
-		{Answer: auth.Answer{StatusCode: 400, Body: []byte(`{"message":"wrong"}`)}},
+		{Answer: proxy.UpstreamAnswer{StatusCode: 200, Body: []byte(`{"refreshToken":"tok-1"}`)}},
+		{Answer: proxy.UpstreamAnswer{StatusCode: 400, Body: []byte(`{"message":"wrong"}`)}},
 		{Fault: proxy.Timeout},
-		{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"Content-Type": {"application/json"}}}},
+		{Answer: proxy.UpstreamAnswer{StatusCode: 200, Header: proxy.Header{{"content-type", "application/json"}}}},
 	}
 	var a proxy.Answer
 	var call proxy.Call
@@ -453,4 +453,15 @@ func assertSameAnswer(t *testing.T, want, got proxy.Answer, msgAndArgs ...any) {
 	assert.Equal(t, string(want.Body), string(got.Body), msgAndArgs...)
 	assert.Equal(t, want.Stream, got.Stream, msgAndArgs...)
 	assert.Equal(t, string(want.Log), string(got.Log), msgAndArgs...)
+}
+
+// HeaderOf gives net/http's header as fetch's Headers gives the Worker its
+// answer's: lower-case names, each once, values joined.
+func TestHeaderOf(t *testing.T) {
+	h := proxy.HeaderOf(map[string][]string{"Retry-After": {"7", "100"}, "Content-Type": {"application/json"}, "X-Empty": {}})
+	assert.ElementsMatch(t, proxy.Header{{"retry-after", "7, 100"}, {"content-type", "application/json"}, {"x-empty", ""}}, h)
+	h = proxy.HeaderOf(map[string][]string{"Content-Type": {"a"}, "content-type": {"b"}})
+	require.Len(t, h, 1, "one name, whatever its case")
+	assert.Contains(t, []string{"a, b", "b, a"}, h.Get("content-type"))
+	assert.Empty(t, proxy.HeaderOf(nil))
 }

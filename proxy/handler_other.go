@@ -209,7 +209,7 @@ func (h *Handler) stream(parent context.Context, call *Call) (Upstream, io.ReadC
 		cancel()
 		return up, nil
 	}
-	return Upstream{Answer: auth.Answer{StatusCode: resp.StatusCode, Header: auth.Header(resp.Header)}},
+	return Upstream{Answer: UpstreamAnswer{StatusCode: resp.StatusCode, Header: HeaderOf(resp.Header)}},
 		cancelOnClose{resp.Body, cancel}
 }
 
@@ -284,10 +284,10 @@ func (h *Handler) forward(parent context.Context, call *Call) Upstream {
 // the error's text: a *url.Error quotes the URL (an auth_refresh's holds the
 // refresh token), and net/http's parse errors quote what the upstream sent.
 func outcome(parent, ctx context.Context, ans auth.Answer, err error) Upstream {
+	up := Upstream{Answer: UpstreamAnswer{StatusCode: ans.StatusCode, Header: HeaderOf(ans.Header), Body: ans.Body}}
 	if err == nil {
-		return Upstream{Answer: ans}
+		return up
 	}
-	up := Upstream{Answer: ans}
 	switch {
 	case parent.Err() != nil:
 		up.Fault = Canceled

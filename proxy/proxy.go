@@ -49,6 +49,7 @@ package proxy
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,8 +214,8 @@ type Call struct {
 
 // Upstream is what became of a Call.
 type Upstream struct {
-	Limited bool        // the limiter refused: nothing was sent
-	Answer  auth.Answer // the answer, when Fault is NoFault (or Cut/TooLarge, with its status)
+	Limited bool           // the limiter refused: nothing was sent
+	Answer  UpstreamAnswer // the answer, when Fault is NoFault (or Cut/TooLarge, with its status)
 	Fault   Fault
 	// Detail is for the log: why there was no answer, or that the limiter
 	// failed, as Detail* categories joined by DetailSep. Finish logs any
@@ -222,6 +223,31 @@ type Upstream struct {
 	// upstream sent (net/http's "malformed HTTP status code \"…\"" quotes
 	// an echoed request line, refresh token included) or Call.URL.
 	Detail string
+}
+
+// UpstreamAnswer is J-Quants' answer to a Call.
+type UpstreamAnswer struct {
+	StatusCode int
+	// Header is as fetch's Headers gives it to the Worker: names in lower
+	// case, each once, repeated values joined with ", " (HeaderOf makes
+	// net/http's so), so that both edges read the same text: two
+	// Retry-After headers, 7 and 100, are "7, 100", unusable.
+	Header Header
+	Body   []byte // at most auth.MaxAnswerBytes (a V2 body streams past)
+}
+
+// HeaderOf is a net/http header as UpstreamAnswer.Header has it.
+func HeaderOf(h map[string][]string) Header {
+	out := make(Header, 0, len(h))
+	for name, values := range h {
+		name = strings.ToLower(name)
+		if i := slices.IndexFunc(out, func(f [2]string) bool { return f[0] == name }); i >= 0 {
+			out[i][1] = strings.Join(append([]string{out[i][1]}, values...), ", ")
+			continue
+		}
+		out = append(out, [2]string{name, strings.Join(values, ", ")})
+	}
+	return out
 }
 
 // The categories of Upstream.Detail, the same for both edges. workerd's
@@ -401,7 +427,6 @@ func (p *Core) authRefresh(call *Call, query string, body []byte) (msg string) {
 func (p *Core) Finish(out *Answer, call *Call, up Upstream, now time.Time) {
 	st := call.State
 	up.Detail = knownDetail(up.Detail)
-	up.Answer.Header = joinValues(up.Answer.Header)
 	a := &answer{out: out, method: "POST", path: st.Endpoint.Path(), origin: st.Origin, start: st.Start, now: now}
 	if st.V2Path != "" {
 		a.method, a.path = "GET", auth.V2Prefix+st.V2Path
@@ -444,7 +469,11 @@ func (p *Core) Finish(out *Answer, call *Call, up Upstream, now time.Time) {
 		a.fail(502, auth.CodeUpstreamError, upstreamName+" answered in a Content-Encoding the proxy did not ask for", "upstream status "+strconv.Itoa(up.Answer.StatusCode))
 		return
 	}
-	tok, err := st.Endpoint.DecodeView(up.Answer, now)
+	ans := auth.Answer{StatusCode: up.Answer.StatusCode, Body: up.Answer.Body}
+	if ra := up.Answer.Header.Get("retry-after"); ra != "" {
+		ans.Header = auth.Header{"Retry-After": {ra}} // the one header Decode reads
+	}
+	tok, err := st.Endpoint.DecodeView(ans, now)
 	if err == nil {
 		field := "refreshToken"
 		if st.Endpoint == auth.AuthRefresh {
@@ -499,36 +528,10 @@ func (p *Core) Finish(out *Answer, call *Call, up Upstream, now time.Time) {
 	return
 }
 
-// joinValues gives each header of h one value: its values joined with ", ",
-// as fetch's Headers gives them to the Worker, so that both edges read the
-// same text (two Retry-After headers, 7 and 100, are "7, 100": unusable).
-func joinValues(h auth.Header) auth.Header {
-	if joined(h) {
-		return h // the Worker's, as fetch gives them
-	}
-	j := make(auth.Header, len(h))
-	for name, values := range h {
-		name = strings.ToLower(name)
-		j[name] = []string{strings.Join(append(j[name], values...), ", ")}
-	}
-	return j
-}
-
-// joined reports whether h has one value per name. (Its names' case does
-// not matter: auth.Header.Get ignores it.)
-func joined(h auth.Header) bool {
-	for _, values := range h {
-		if len(values) != 1 {
-			return false
-		}
-	}
-	return true
-}
-
 // encoded reports whether an answer's body is in a Content-Encoding other
 // than identity, or gzip when gzipOK: the calls ask for no other (and
 // neither edge's runtime undoes one: see Call.Header).
-func encoded(h auth.Header, gzipOK bool) bool {
+func encoded(h Header, gzipOK bool) bool {
 	ce := strings.TrimSpace(h.Get("content-encoding"))
 	return ce != "" && !strings.EqualFold(ce, "identity") && !(gzipOK && strings.EqualFold(ce, "gzip"))
 }
@@ -631,7 +634,7 @@ func (r *Request) origin() (string, bool) {
 
 // originAllowed: a configured origin, or the proxy's own scheme://host.
 func (p *Core) originAllowed(r *Request, origin string) bool {
-	if p.c.origins[origin] {
+	if slices.Contains(p.c.origins, origin) {
 		return true
 	}
 	scheme, host, ok := strings.Cut(origin, "://")

@@ -14,7 +14,10 @@ const AllowV2 = "GET, OPTIONS"
 // caller of a V2 GET; the body passes as it came (neither edge's runtime
 // undoes an encoding: the call names the one it takes), so its encoding and
 // length come along.
-var passedUpstreamHeaders = [...]string{"Content-Type", "Content-Encoding", "Content-Length", "Retry-After"}
+var passedUpstreamHeaders = [...][2]string{
+	{"Content-Type", "content-type"}, {"Content-Encoding", "content-encoding"},
+	{"Content-Length", "content-length"}, {"Retry-After", "retry-after"},
+}
 
 // prepareV2 decides on GET /v2/<documented path>?<query>, after the path,
 // Origin and preflight checks: method (405), key (403 as J-Quants, or 400),
@@ -108,8 +111,8 @@ func (p *Core) finishV2(a *answer, st State, up Upstream) {
 		return
 	}
 	for _, name := range passedUpstreamHeaders {
-		if v := up.Answer.Header.Get(name); v != "" {
-			a.set(name, v)
+		if v := up.Answer.Header.Get(name[1]); v != "" {
+			a.set(name[0], v)
 		}
 	}
 	a.done(status)

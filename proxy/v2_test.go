@@ -146,8 +146,8 @@ func TestCoreV2Finish(t *testing.T) {
 	core := newCore(t, proxy.Config{UpstreamTimeout: 5 * time.Second, LimiterRetryAfter: 60 * time.Second})
 	gz := proxy.State{V2Path: "/equities/bars/daily", Gzip: true, Origin: "http://localhost:8787", Start: coreStart}
 	plain := proxy.State{V2Path: "/equities/bars/daily", Start: coreStart}
-	upHeader := auth.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}, "Content-Length": {"1234"},
-		"Set-Cookie": {"s=1"}, "Server": {"x"}}
+	upHeader := proxy.Header{{"content-type", "application/json"}, {"content-encoding", "gzip"}, {"content-length", "1234"},
+		{"set-cookie", "s=1"}, {"server", "x"}}
 	tests := []struct {
 		name   string
 		st     proxy.State
@@ -158,28 +158,28 @@ func TestCoreV2Finish(t *testing.T) {
 		header map[string]string
 		absent []string
 	}{
-		{name: "200 gzip passes", st: gz, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: upHeader}}, status: 200, stream: true,
+		{name: "200 gzip passes", st: gz, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200, Header: upHeader}}, status: 200, stream: true,
 			header: map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "Content-Length": "1234",
 				"Access-Control-Allow-Origin": "http://localhost:8787", "Vary": "Origin, Accept-Encoding", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
 			absent: []string{"Set-Cookie", "Server"}},
-		{name: "200 identity", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"Content-Type": {"application/json"}, "Content-Length": {"1234"}}}},
+		{name: "200 identity", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200, Header: proxy.Header{{"content-type", "application/json"}, {"content-length", "1234"}}}},
 			status: 200, stream: true, header: map[string]string{"Content-Type": "application/json", "Content-Length": "1234"}, absent: []string{"Content-Encoding", "Access-Control-Allow-Origin"}},
 		// The call asked for identity: neither edge's runtime undoes gzip,
 		// so the caller could not read it.
-		{name: "gzip not asked for", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: upHeader}}, status: 502, code: "upstream_error"},
-		{name: "br with gzip asked for", st: gz, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 200, Header: auth.Header{"Content-Encoding": {"br"}}}}, status: 502, code: "upstream_error"},
-		{name: "two Retry-After joined as fetch joins them", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 429, Header: auth.Header{"Retry-After": {"7", "100"}}}},
+		{name: "gzip not asked for", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200, Header: upHeader}}, status: 502, code: "upstream_error"},
+		{name: "br with gzip asked for", st: gz, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200, Header: proxy.Header{{"content-encoding", "br"}}}}, status: 502, code: "upstream_error"},
+		{name: "two Retry-After joined as fetch joins them", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 429, Header: proxy.Header{{"retry-after", "7, 100"}}}},
 			status: 429, stream: true, header: map[string]string{"Retry-After": "7, 100"}},
-		{name: "210", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 210}}, status: 210, stream: true},
-		{name: "400", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 400}}, status: 400, stream: true},
-		{name: "403", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 403}}, status: 403, stream: true},
-		{name: "429 passes, no Retry-After made up", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 429}}, status: 429, stream: true, absent: []string{"Retry-After"}},
-		{name: "429 Retry-After passes", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 429, Header: auth.Header{"Retry-After": {"90"}}}}, status: 429, stream: true, header: map[string]string{"Retry-After": "90"}},
-		{name: "500", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 500}}, status: 500, stream: true},
-		{name: "503", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 503}}, status: 503, stream: true},
-		{name: "302", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 302, Header: auth.Header{"Location": {"https://evil.example"}}}}, status: 502, code: "upstream_error", absent: []string{"Location"}},
-		{name: "101", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 101}}, status: 502, code: "upstream_error"},
-		{name: "201", st: plain, up: proxy.Upstream{Answer: auth.Answer{StatusCode: 201}}, status: 502, code: "upstream_error"},
+		{name: "210", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 210}}, status: 210, stream: true},
+		{name: "400", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 400}}, status: 400, stream: true},
+		{name: "403", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 403}}, status: 403, stream: true},
+		{name: "429 passes, no Retry-After made up", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 429}}, status: 429, stream: true, absent: []string{"Retry-After"}},
+		{name: "429 Retry-After passes", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 429, Header: proxy.Header{{"retry-after", "90"}}}}, status: 429, stream: true, header: map[string]string{"Retry-After": "90"}},
+		{name: "500", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 500}}, status: 500, stream: true},
+		{name: "503", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 503}}, status: 503, stream: true},
+		{name: "302", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 302, Header: proxy.Header{{"location", "https://evil.example"}}}}, status: 502, code: "upstream_error", absent: []string{"Location"}},
+		{name: "101", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 101}}, status: 502, code: "upstream_error"},
+		{name: "201", st: plain, up: proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 201}}, status: 502, code: "upstream_error"},
 		{name: "timeout", st: gz, up: proxy.Upstream{Fault: proxy.Timeout}, status: 504, code: "timeout", header: map[string]string{"Access-Control-Allow-Origin": "http://localhost:8787"}},
 		{name: "unreachable", st: plain, up: proxy.Upstream{Fault: proxy.Unreachable}, status: 502, code: "upstream_unreachable"},
 		{name: "canceled", st: plain, up: proxy.Upstream{Fault: proxy.Canceled}, status: 499, code: "canceled"},
@@ -209,7 +209,7 @@ func TestCoreV2Finish(t *testing.T) {
 		})
 	}
 	// The limiter failing lets the call through and says so in the log.
-	a := proxy.FinishNew(core, &proxy.Call{State: plain}, proxy.Upstream{Answer: auth.Answer{StatusCode: 200}, Detail: proxy.DetailLimiter}, coreStart)
+	a := proxy.FinishNew(core, &proxy.Call{State: plain}, proxy.Upstream{Answer: proxy.UpstreamAnswer{StatusCode: 200}, Detail: proxy.DetailLimiter}, coreStart)
 	assert.Contains(t, string(a.Log), `detail="limiter failed, the request went through: limiter error"`)
 	assert.Equal(t, `x bytes=12`, proxy.StreamLog(proxy.Answer{Log: []byte("x")}, 12, false))
 	assert.Equal(t, `x bytes=5 body="cut off"`, proxy.StreamLog(proxy.Answer{Log: []byte("x")}, 5, true))
