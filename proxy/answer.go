@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -114,7 +113,7 @@ func (a *answer) fail(status int, code, msg, detail string) {
 // code=… detail=…" to b; values a caller controls are quoted and cut.
 func (a *answer) appendLog(b []byte, status int, code string) []byte {
 	b = append(b, "proxy: method="...)
-	if m := a.method; m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+	if m := a.method; m != "" && len(m) <= 16 && capitals(m) {
 		b = append(b, m...)
 	} else {
 		b = appendQuoted(b, cut(m, 32))
@@ -164,6 +163,16 @@ func appendDuration(b []byte, d time.Duration) []byte {
 		b = append(b, digits[:n]...)
 	}
 	return append(b, "ms"...)
+}
+
+// capitals reports whether s is all capital ASCII letters.
+func capitals(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendQuoted is strconv.AppendQuote, with a short way for the usual

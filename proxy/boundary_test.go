@@ -69,6 +69,10 @@ func TestLogLineMethodLength(t *testing.T) {
 	assert.Contains(t, log(sixteen), "method="+sixteen+" ")
 	assert.Contains(t, log(sixteen+"M"), `method="`+sixteen+`M" `)
 	assert.Contains(t, log("A"), "method=A ")
+	assert.Contains(t, log("Z"), "method=Z ")
+	assert.Contains(t, log("@"), `method="@" `, "the byte before A")
+	assert.Contains(t, log("GE["), `method="GE[" `, "the byte after Z")
+	assert.Contains(t, log("get"), `method="get" `)
 	assert.Contains(t, log(""), `method="" `)
 }
 

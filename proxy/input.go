@@ -13,7 +13,7 @@ import (
 // each with no charset other than UTF-8. Forms, multipart, XML and the rest
 // are plainly something else.
 func jsonContentType(v string, present bool) bool {
-	if !present {
+	if !present || v == "application/json" { // the usual value, without parsing it
 		return true
 	}
 	mt, charset, ok := parseMediaType(v)

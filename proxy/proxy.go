@@ -587,11 +587,11 @@ func (s State) Append(b []byte) []byte {
 func ParseState(s string) (State, bool) {
 	ep, rest, ok1 := strings.Cut(s, " ")
 	ms, origin, ok2 := strings.Cut(rest, " ")
-	t, err := strconv.ParseInt(ms, 10, 64)
+	t, err := strconv.Atoi(ms) // an int has 64 bits on both edges
 	if !ok1 || !ok2 || err != nil {
 		return State{}, false
 	}
-	st := State{Origin: origin, Start: time.UnixMilli(t)}
+	st := State{Origin: origin, Start: time.UnixMilli(int64(t))}
 	if kind, path, isV2 := strings.Cut(ep, ":"); isV2 {
 		_, ok := auth.LookupV2(path)
 		st.V2Path, st.Gzip = path, kind == "v2gz"
