@@ -2,7 +2,9 @@
 
 // Command bench is `make bench`: the Worker's upload size, its latency and
 // throughput under `wrangler dev` (real workerd) against the plain-JavaScript
-// yardstick Worker (bench/jsworker) and the fake J-Quants server alone, both
+// yardstick Worker (bench/jsworker), the yardstick against itself in a second
+// wrangler dev (the comparison's own noise) and the fake J-Quants server
+// alone, both
 // Workers' CPU time per request in Node (bench/cpu.mjs), the Go instance's
 // start-up (bench/startup.mjs), and the page's cold first answer in Chromium
 // through wrangler dev and through `go run .` (page.go). It prints one table,
@@ -121,6 +123,9 @@ func run() int {
 	devs := []devSpec{
 		{name: "Go Worker", opts: wranglerdev.Options{Vars: vars}},
 		{name: "JS Worker", opts: wranglerdev.Options{Config: "bench/jsworker/wrangler.toml", Vars: vars}},
+		// The yardstick again, in a wrangler dev of its own: what it gets
+		// against itself is the comparison's own noise.
+		{name: "JS Worker 2", opts: wranglerdev.Options{Config: "bench/jsworker/wrangler.toml", Vars: vars}},
 	}
 	progress("starting " + strconv.Itoa(len(devs)) + " wrangler dev")
 	if err := startDevs(ctx, devs); err != nil {
@@ -132,20 +137,20 @@ func run() int {
 		}
 	}()
 	goT, jsT := newTarget("Go Worker", devs[0].dev.URL+auth.Path), newTarget("JS Worker", devs[1].dev.URL+auth.Path)
+	js2T := newTarget("JS Worker 2", devs[2].dev.URL+auth.Path)
 	direct := newTarget("fake direct", fake.URL+auth.Path)
-	targets := []*target{goT, jsT, direct}
+	targets := []*target{goT, jsT, js2T, direct}
+	workers := targets[:3]
 	v2Targets := []*v2Target{newV2Target("Go Worker", devs[0].dev.URL), newV2Target("JS Worker", devs[1].dev.URL)}
 	bigKeys, smallKeys := newV2Keys(fake, auth.PlanStandard, 16), newV2Keys(fake, auth.PlanPremium, 64)
 
-	// The two Workers take their latency samples in turn, request by
-	// request, so that both see the same moment of a shared, noisy machine;
-	// the fake alone follows. Throughput is measured one target after
-	// another, the Workers' order alternating from round to round.
+	// The Workers take their latency samples in turn, request by request,
+	// so that all see the same moment of a shared, noisy machine; the fake
+	// alone follows. Throughput is measured one target after another, the
+	// Workers' order turning from round to round.
 	for r := 1; r <= *rounds; r++ {
-		order := slices.Clone(targets)
-		if r%2 == 0 {
-			order[0], order[1] = order[1], order[0]
-		}
+		order := append(slices.Clone(workers[r%3:]), workers[:r%3]...)
+		order = append(order, direct)
 		w := *warmup
 		if r == 1 {
 			w *= 3
@@ -156,10 +161,10 @@ func run() int {
 				return fatal(fmt.Errorf("%s: warm-up: %w", tg.name, err))
 			}
 		}
-		if err := latencyInTurns(ctx, targets[:2], r); err != nil {
+		if err := latencyInTurns(ctx, workers, r); err != nil {
 			return fatal(err)
 		}
-		if err := latencyInTurns(ctx, targets[2:], r); err != nil {
+		if err := latencyInTurns(ctx, targets[3:], r); err != nil {
 			return fatal(err)
 		}
 		for _, tg := range order {
@@ -189,6 +194,7 @@ func run() int {
 	}
 	p50r := ratio(goT.best.p50, jsT.best.p50)
 	t.check("p50 latency c=1, Go/JS", fmt.Sprintf("%.2f", p50r), fmt.Sprintf("≤ %.2f", budgetP50Ratio), p50r <= budgetP50Ratio)
+	t.row("p50 latency c=1, JS 2/JS (the yardstick against itself: the noise)", fmt.Sprintf("%.2f", ratio(js2T.best.p50, jsT.best.p50)), "", "")
 	for _, tg := range targets {
 		t.row("p99 latency c=1, "+tg.name, ms(tg.best.p99), "", "")
 	}
@@ -198,6 +204,7 @@ func run() int {
 	}
 	rpsR := goT.best.rps / jsT.best.rps
 	t.check("throughput c=16, Go/JS", fmt.Sprintf("%.2f", rpsR), fmt.Sprintf("≥ %.2f", budgetThroughputR), rpsR >= budgetThroughputR)
+	t.row("throughput c=16, JS 2/JS (the yardstick against itself: the noise)", fmt.Sprintf("%.2f", js2T.best.rps/jsT.best.rps), "", "")
 	for _, d := range devs {
 		if rss, err := d.dev.WorkerdRSS(); err == nil {
 			t.row("workerd RSS at start → after the rounds, "+d.name, fmt.Sprintf("%.0f → %.0f MiB", float64(d.rss0)/(1<<20), float64(rss)/(1<<20)), "", "")
@@ -468,18 +475,14 @@ func (tg *target) parallel(ctx context.Context, n, c int) (time.Duration, error)
 }
 
 // latencyInTurns makes n1 logins at concurrency 1 on each target, the
-// targets taking turns request by request (the order flipping every turn).
+// targets taking turns request by request (who goes first turning too).
 func latencyInTurns(ctx context.Context, targets []*target, round int) error {
 	for _, tg := range targets {
 		tg.lat = make([]time.Duration, 0, *n1)
 	}
 	for i := range *n1 {
-		turn := targets
-		if (i+round)%2 == 1 {
-			turn = slices.Clone(targets)
-			slices.Reverse(turn)
-		}
-		for _, tg := range turn {
+		k := (i + round) % len(targets)
+		for _, tg := range append(slices.Clone(targets[k:]), targets[:k]...) {
 			t0 := time.Now()
 			if err := tg.login(ctx); err != nil {
 				return fmt.Errorf("%s: c=1: %w", tg.name, err)
