@@ -1,11 +1,13 @@
 // Package proxy is the J-Quants login proxy as a core without I/O, in the
 // style of h11: an edge hands Prepare a request it has read (method, target,
-// headers, a body of at most MaxBodyBytes+1 bytes), and gets back either a
-// final Answer or a Call to make upstream; it makes the call (asking its
-// login limiter first when Call.LimitKey is set), hands the outcome to
-// Finish, and sends the Answer. Every decision, every answer body and every
-// log line is made here, once, for the native server (Handler, net/http),
-// the Cloudflare Worker (main.go and worker/entry.mjs) and the tests.
+// headers, a body of at most MaxBodyBytes+1 bytes), and gets either a
+// final Answer or a Call to make upstream, each written into storage the
+// edge owns (so an edge that reuses it allocates nothing for a login); it
+// makes the call (asking its login limiter first when Call.LimitKey is
+// set), hands the outcome to Finish, and sends the Answer. Every decision,
+// every answer body and every log line is made here, once, for the native
+// server (Handler, net/http), the Cloudflare Worker (main.go and
+// worker/entry.mjs) and the tests.
 //
 // # Answers
 //
