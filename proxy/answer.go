@@ -140,15 +140,13 @@ func (a *answer) appendLog(b []byte, status int, code string) []byte {
 }
 
 // appendDuration appends d rounded to the microsecond, as Duration.String
-// writes it, without the string that allocates: the usual durations (0 to
+// writes it, without the string that allocates: the usual durations (up to
 // 1 s) are written here, others by Duration.String.
 func appendDuration(b []byte, d time.Duration) []byte {
 	d = d.Round(time.Microsecond)
 	us := int64(d / time.Microsecond)
 	switch {
-	case us == 0:
-		return append(b, "0s"...)
-	case us < 0 || us >= 1e6:
+	case us <= 0 || us >= 1e6: // 0 too: "0s", a constant
 		return append(b, d.String()...)
 	case us < 1000:
 		return append(strconv.AppendInt(b, us, 10), "µs"...)

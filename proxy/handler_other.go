@@ -258,11 +258,7 @@ func (h *Handler) forward(parent context.Context, call *Call) Upstream {
 				done <- result{panicked: true, panicVal: p}
 			}
 		}()
-		var body []byte // nil for none, as Post takes it
-		if len(call.Body) > 0 {
-			body = call.Body
-		}
-		ans, err := h.upstream.Post(ctx, call.URL, body)
+		ans, err := h.upstream.Post(ctx, call.URL, call.Body) // a new Call's: nil for none
 		done <- result{ans: ans, err: err}
 	}()
 	timer := time.NewTimer(call.Timeout)
