@@ -148,6 +148,10 @@ func FuzzBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	core := fuzzCore(f)
+	// One Answer and one Call for every input, as the Worker keeps them:
+	// each must come out as a new pair does.
+	var reusedA Answer
+	var reusedCall Call
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, names := range [][]string{{auth.FieldMailAddress, auth.FieldPassword}, {auth.FieldRefreshToken}} {
 			values, msg := bodyFields(body, names...)
@@ -172,6 +176,19 @@ func FuzzBody(f *testing.F) {
 				target = auth.RefreshPath
 			}
 			a, call := PrepareNew(core, post(target, jsonHeader, body))
+			if core.Prepare(post(target, jsonHeader, body), &reusedA, &reusedCall) {
+				require.NotNil(t, call)
+				require.Equal(t, call.URL, reusedCall.URL)
+				require.Equal(t, string(call.Body), string(reusedCall.Body))
+				require.Equal(t, call.Header, reusedCall.Header)
+				require.Equal(t, call.State, reusedCall.State)
+			} else {
+				require.Nil(t, call)
+				require.Equal(t, a.Status, reusedA.Status)
+				require.Equal(t, a.Header, reusedA.Header)
+				require.Equal(t, string(a.Body), string(reusedA.Body))
+				require.Equal(t, string(a.Log), string(reusedA.Log))
+			}
 			if len(body) > MaxBodyBytes {
 				require.Nil(t, call)
 				require.Equal(t, 413, a.Status)
