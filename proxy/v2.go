@@ -49,7 +49,7 @@ func (p *Core) prepareV2(r *Request, a *answer, call *Call, ep auth.V2Endpoint, 
 	*call = Call{
 		Method:  "GET",
 		URL:     auth.V2URL(p.c.base, ep.Path, query),
-		Header:  append(call.Header[:0:0], [2]string{auth.HeaderAPIKey, key}, [2]string{"Accept", "application/json"}, [2]string{"Accept-Encoding", encoding}),
+		Header:  [][2]string{{auth.HeaderAPIKey, key}, {"Accept", "application/json"}, {"Accept-Encoding", encoding}}, // new: a reused Call may hold the shared login headers
 		Body:    call.Body[:0],
 		Timeout: p.c.v2Timeout,
 		Limiter: LimiterAPI,
