@@ -31,21 +31,23 @@ import (
 
 // Rule is one block of a _headers file.
 type Rule struct {
-	Pattern string // "/*" (every path), "/dir/*" (a prefix) or an exact path
-	Header  http.Header
+	Pattern string      // an exact path, or one with a single "*" matching any run of characters ("/*", "/app.*.wasm")
+	Unset   []string    // the "! Name" lines: headers removed before this rule's own are set
+	Header  http.Header // the "Name: value" lines
 }
 
 // Matches reports whether the rule applies to a request path.
 func (r Rule) Matches(p string) bool {
-	if prefix, ok := strings.CutSuffix(r.Pattern, "*"); ok {
-		return strings.HasPrefix(p, prefix)
+	prefix, suffix, splat := strings.Cut(r.Pattern, "*")
+	if !splat {
+		return p == r.Pattern
 	}
-	return p == r.Pattern
+	return len(p) >= len(prefix)+len(suffix) && strings.HasPrefix(p, prefix) && strings.HasSuffix(p, suffix)
 }
 
 // ReadHeaders parses the subset of Cloudflare's _headers format that
 // web/_headers uses: a path pattern on a line of its own, then indented
-// "Name: value" lines; "#" starts a comment line.
+// "Name: value" or "! Name" lines; "#" starts a comment line.
 func ReadHeaders(name string) ([]Rule, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -60,26 +62,39 @@ func ReadHeaders(name string) ([]Rule, error) {
 		switch {
 		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
 		case line[0] != ' ' && line[0] != '\t':
+			if strings.Count(trimmed, "*") > 1 {
+				return nil, errors.New(name + ":" + strconv.Itoa(n) + ": more than one * in " + strconv.Quote(trimmed))
+			}
 			rules = append(rules, Rule{Pattern: trimmed, Header: http.Header{}})
 		default:
 			k, v, ok := strings.Cut(trimmed, ":")
-			if !ok || len(rules) == 0 {
+			unset, isUnset := strings.CutPrefix(trimmed, "!")
+			if (!ok && !isUnset) || len(rules) == 0 {
 				return nil, errors.New(name + ":" + strconv.Itoa(n) + ": cannot parse " + strconv.Quote(line))
 			}
-			rules[len(rules)-1].Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			r := &rules[len(rules)-1]
+			if !ok {
+				r.Unset = append(r.Unset, http.CanonicalHeaderKey(strings.TrimSpace(unset)))
+				continue
+			}
+			r.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 		}
 	}
 	return rules, sc.Err()
 }
 
-// Apply sets the headers of every rule matching the request path p on h, as
-// Cloudflare does: the first rule to name a header replaces any value h
-// has, later ones add theirs.
+// Apply sets the headers of every rule matching the request path p on h, in
+// file order, as Cloudflare does: a rule's "! Name" removes the header,
+// then the first rule to name a header replaces any value h has and later
+// ones add theirs.
 func Apply(rules []Rule, p string, h http.Header) {
 	set := map[string]bool{}
 	for _, rule := range rules {
 		if !rule.Matches(p) {
 			continue
+		}
+		for _, k := range rule.Unset {
+			h.Del(k)
 		}
 		for k, vs := range rule.Header {
 			if !set[k] {
