@@ -15,8 +15,9 @@ all: build
 
 build: web worker
 
-# web: the browser module (auth compiled to WASM) and wasm_exec.js into web/,
-# and the brotli and gzip copies of web/'s files that `go run .` serves.
+# web: the site into build/web/: web/'s files, the browser module (auth
+# compiled to WASM, named after its content) and wasm_exec.js, and the
+# brotli and gzip copies that `go run .` serves.
 web:
 	bash scripts/build-web.sh
 
@@ -60,8 +61,8 @@ test-e2e: node_modules chromium
 
 # The WASM builds: their Go (the Worker's main, auth, flatjson, the proxy
 # core, wasm/) tested in WASM under Node; then, after one build of both
-# (`make worker` builds web/ first), the built browser module through
-# web/jquants-auth.mjs against the real fake J-Quants and native proxy (V2:
+# (`make worker` builds the site first), the built browser module through
+# build/web/jquants-auth.mjs against the real fake J-Quants and native proxy (V2:
 # the fake on the test's own clock, wasm/testfake), and the built Worker's
 # entry losing its Go instance: node --test's TAP goes to
 # testdata-out/node-test.log and its closing counts are printed; then the
@@ -143,4 +144,4 @@ dev: node_modules
 	npx wrangler dev
 
 clean:
-	rm -rf build web/*.wasm web/wasm_exec.js web/*.br web/*.gz .wrangler coverage.out
+	rm -rf build .wrangler coverage.out

@@ -1,18 +1,18 @@
 //go:build !js || !wasm
 
 // The native build: the proxy core (package proxy) behind its net/http edge,
-// and the page in web/ when it has been built (`make web`), on the same paths
-// as `wrangler dev`: /v1/* and /v2/* go to the proxy, anything else to web/ as
-// Workers assets serve it (internal/webassets: web/_headers, ETag and 304,
-// the brotli or gzip copy `make web` made), falling through to the proxy
-// when no file matches.
+// and the page once `make web` has built it into build/web/, on the same
+// paths as `wrangler dev`: /v1/* and /v2/* go to the proxy, anything else to
+// the page as Workers assets serve it (internal/webassets: its _headers,
+// ETag and 304, the brotli or gzip copy `make web` made), falling through to
+// the proxy when no file matches.
 // The js/wasm build (main.go) runs the same core inside the Cloudflare Worker.
 //
 // Environment: the Worker's variables JQUANTS_API_BASE_URL, ALLOWED_ORIGINS,
 // UPSTREAM_TIMEOUT, LOGIN_RATE_LIMIT, API_RATE_LIMIT and BODY_READ_TIMEOUT
 // (see package proxy), plus
 // PORT (default 8787) and HOST (default 127.0.0.1) to listen on, and WEB_DIR
-// (default web) for the page.
+// (default build/web) for the page.
 //
 //	JQUANTS_API_BASE_URL=http://127.0.0.1:18788 PORT=8787 go run .
 package main
@@ -68,9 +68,9 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "jquants-auth: proxy listening on http://%s, forwarding %s/* (API keys), %s and %s to %s\n",
 		ln.Addr(), auth.V2Prefix, auth.Path, auth.RefreshPath, strings.TrimSuffix(h.URL(), auth.Path))
 	if _, ok := srv.Handler.(*nativeHandler); ok {
-		missing := filepath.Join(webDir(getenv), wasmFile) + " is not built (run `make web`)"
+		missing := filepath.Join(webDir(getenv), wasmFiles) + " is not built (run `make web`)"
 		if dir := getenv("WEB_DIR"); dir != "" {
-			missing = filepath.Join(dir, wasmFile) + " is missing (WEB_DIR=" + dir + "; `make web` builds into web/)"
+			missing = filepath.Join(dir, wasmFiles) + " is missing (WEB_DIR=" + dir + "; `make web` builds into " + builtWebDir + ")"
 		}
 		fmt.Fprintln(stderr, "jquants-auth: no page: "+missing+", so only /v1/* and /v2/* are served")
 	}
@@ -153,22 +153,25 @@ func (n *nativeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n.proxy.ServeHTTP(w, r)
 }
 
-// wasmFile is the browser module that `make web` builds; its presence in
-// the page's folder means the page is there.
-const wasmFile = "jquants-auth.wasm"
+// wasmFiles matches the browser module that `make web` builds, named after
+// its content; its presence in the page's folder means the page is there.
+const wasmFiles = "jquants-auth.*.wasm"
 
-// webDir is the page's folder: WEB_DIR, default "web".
+// builtWebDir is where `make web` builds the page.
+const builtWebDir = "build/web"
+
+// webDir is the page's folder: WEB_DIR, default build/web.
 func webDir(getenv func(string) string) string {
 	if dir := getenv("WEB_DIR"); dir != "" {
 		return dir
 	}
-	return "web"
+	return builtWebDir
 }
 
 // pageHandler serves dir in front of the proxy once the browser module is
 // built there; nil when it is not.
 func pageHandler(dir string, proxyHandler http.Handler) (http.Handler, error) {
-	if _, err := os.Stat(filepath.Join(dir, wasmFile)); err != nil {
+	if found, _ := filepath.Glob(filepath.Join(dir, wasmFiles)); len(found) == 0 {
 		return nil, nil
 	}
 	page, err := webassets.New(dir, proxyHandler)

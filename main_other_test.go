@@ -27,7 +27,8 @@ import (
 )
 
 // env is a getenv over m. WEB_DIR defaults to an empty directory, so that
-// a web/ built by `make web` does not change what these tests see.
+// the page `make web` builds into build/web/ does not change what these
+// tests see.
 func env(t *testing.T, m map[string]string) func(string) string {
 	t.Helper()
 	if _, ok := m["WEB_DIR"]; !ok {
@@ -44,7 +45,7 @@ func TestNewServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8787", addr)
 	assert.Equal(t, "https://api.jquants.com/v1/token/auth_user", h.URL())
-	assert.IsType(t, &nativeHandler{}, srv.Handler, "no page without a built web/")
+	assert.IsType(t, &nativeHandler{}, srv.Handler, "no page without a built one")
 	assert.Greater(t, srv.WriteTimeout, h.UpstreamTimeout(), "a slow upstream still gets its answer written")
 
 	_, _, addr, err = newServer(env(t, map[string]string{"PORT": "9999", "HOST": "::1"}))
@@ -123,17 +124,17 @@ func TestNativeRateLimit(t *testing.T) {
 	assert.Equal(t, authtest.DemoMailAddress, mail)
 }
 
-// TestNativePage: with a built web/ (WEB_DIR), the page is served under its
+// TestNativePage: with a built page (WEB_DIR), it is served under its
 // _headers, /v1/* and paths without a file go to the proxy.
 func TestNativePage(t *testing.T) {
 	fake := authtest.NewServer()
 	t.Cleanup(fake.Close)
 	dir := t.TempDir()
 	for name, content := range map[string]string{
-		"_headers":          "/*\n  X-Test-Rule: on\n/\n  Cache-Control: no-store\n",
-		"index.html":        "<!doctype html><title>login</title>",
-		"jquants-auth.wasm": "\x00asm",
-		".secret":           "hidden",
+		"_headers":                           "/*\n  X-Test-Rule: on\n/\n  Cache-Control: no-store\n",
+		"index.html":                         "<!doctype html><title>login</title>",
+		"jquants-auth.0123456789abcdef.wasm": "\x00asm",
+		".secret":                            "hidden",
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600))
 	}
@@ -152,7 +153,7 @@ func TestNativePage(t *testing.T) {
 	assert.Contains(t, rr.Body.String(), "<title>login</title>")
 	assert.Equal(t, "on", rr.Header().Get("X-Test-Rule"))
 	assert.Equal(t, "no-store", rr.Header().Get("Cache-Control"))
-	rr = get("/jquants-auth.wasm")
+	rr = get("/jquants-auth.0123456789abcdef.wasm")
 	assert.Equal(t, http.StatusOK, rr.Code)
 	assert.Equal(t, "application/wasm", rr.Header().Get("Content-Type"))
 
@@ -162,7 +163,7 @@ func TestNativePage(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, rr.Code, target)
 		assert.Contains(t, rr.Body.String(), `"code":"not_found"`, target)
 	}
-	// /v1/* is the proxy's, whatever web/ holds.
+	// /v1/* is the proxy's, whatever the page's folder holds.
 	rr = get(auth.Path)
 	assert.Equal(t, http.StatusMethodNotAllowed, rr.Code)
 	assert.Equal(t, proxy.Allow, rr.Header().Get("Allow"))
@@ -183,8 +184,9 @@ func TestNativePage(t *testing.T) {
 // TestNativeAssets: the native server on a real listener serves the
 // precompressed copies `make web` writes (by scripts/precompress) as
 // Accept-Encoding allows, answers a request carrying its ETag with 304, and
-// keeps web/_headers' caching and web/.assetsignore's hiding: the ways
-// Workers assets serve web/ under wrangler dev.
+// keeps web/_headers' caching (a year for the module named after its
+// content, asking each time for the rest) and web/.assetsignore's hiding:
+// the ways Workers assets serve the page under wrangler dev.
 func TestNativeAssets(t *testing.T) {
 	dir := t.TempDir()
 	// The real _headers and .assetsignore; a page and a "module" large and
@@ -196,12 +198,13 @@ func TestNativeAssets(t *testing.T) {
 	}
 	wasm := bytes.Repeat([]byte("\x00asm\x01\x00\x00\x00 a WebAssembly module, or as compressible "), 2000)
 	page := []byte("<!doctype html><title>login</title>" + strings.Repeat("<p>the page</p>", 100))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "jquants-auth.wasm"), wasm, 0o600))
+	const module = "/jquants-auth.0123456789abcdef.wasm"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, module), wasm, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), page, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"proxy":null}`), 0o600))
 	out, err := exec.Command("go", "run", "./scripts/precompress", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	br, err := os.ReadFile(filepath.Join(dir, "jquants-auth.wasm.br"))
+	br, err := os.ReadFile(filepath.Join(dir, module+".br"))
 	require.NoError(t, err)
 	require.Less(t, len(br), len(wasm)/10)
 	_, err = os.Stat(filepath.Join(dir, "config.json.br"))
@@ -236,29 +239,29 @@ func TestNativeAssets(t *testing.T) {
 	}
 
 	// Brotli when asked for, as curl -H 'Accept-Encoding: br' does.
-	resp, body := get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", "br")
+	resp, body := get(http.MethodGet, module, "Accept-Encoding", "br")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
 	assert.Equal(t, "application/wasm", resp.Header.Get("Content-Type"))
 	assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"))
-	assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"))
+	assert.Equal(t, "public, max-age=31536000, immutable", resp.Header.Get("Cache-Control"), "its name changes with its content")
 	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'none'")
 	assert.Equal(t, br, body)
 	etag := resp.Header.Get("ETag")
 	require.Regexp(t, `^W/"[0-9a-f]{32}"$`, etag, "weak: the hash is of the file, not of the brotli bytes")
 
 	// The second request, carrying the ETag: 304, no body.
-	resp, body = get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", "br", "If-None-Match", etag)
+	resp, body = get(http.MethodGet, module, "Accept-Encoding", "br", "If-None-Match", etag)
 	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
 	assert.Empty(t, body)
 	assert.Equal(t, etag, resp.Header.Get("ETag"))
-	assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"))
+	assert.Equal(t, "public, max-age=31536000, immutable", resp.Header.Get("Cache-Control"))
 
 	// gzip for a client without brotli (or refusing it); the bytes as they
 	// are for one without either, under the strong ETag, which the weak
 	// one still matches.
 	for _, ae := range []string{"gzip", "gzip, deflate, br;q=0", "br;q=0.0, gzip;q=0.5"} {
-		resp, body = get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", ae)
+		resp, body = get(http.MethodGet, module, "Accept-Encoding", ae)
 		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), ae)
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		require.NoError(t, err)
@@ -268,15 +271,15 @@ func TestNativeAssets(t *testing.T) {
 		assert.Equal(t, etag, resp.Header.Get("ETag"), ae)
 	}
 	for _, ae := range []string{"", "identity", "br;q=0, gzip;q=0"} {
-		resp, body = get(http.MethodGet, "/jquants-auth.wasm", "Accept-Encoding", ae)
+		resp, body = get(http.MethodGet, module, "Accept-Encoding", ae)
 		assert.Empty(t, resp.Header.Get("Content-Encoding"), ae)
 		assert.Equal(t, wasm, body, ae)
 		assert.Equal(t, strings.TrimPrefix(etag, "W/"), resp.Header.Get("ETag"), ae)
 		assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"), ae)
 	}
-	resp, _ = get(http.MethodGet, "/jquants-auth.wasm", "If-None-Match", etag)
+	resp, _ = get(http.MethodGet, module, "If-None-Match", etag)
 	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
-	resp, _ = get(http.MethodGet, "/jquants-auth.wasm", "If-None-Match", `"0123"`)
+	resp, _ = get(http.MethodGet, module, "If-None-Match", `"0123"`)
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "another ETag")
 
 	// The page: its brotli copy, then, edited since the build, itself.
@@ -284,6 +287,7 @@ func TestNativeAssets(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"), "its URL stays when it changes")
 	pageETag := resp.Header.Get("ETag")
 	edited := append(page, "<p>edited</p>"...)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), edited, 0o600))
@@ -302,7 +306,7 @@ func TestNativeAssets(t *testing.T) {
 	assert.Empty(t, resp.Header.Get("Vary"))
 
 	// HEAD: the headers alone.
-	resp, body = get(http.MethodHead, "/jquants-auth.wasm", "Accept-Encoding", "br")
+	resp, body = get(http.MethodHead, module, "Accept-Encoding", "br")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
 	assert.Empty(t, body)
@@ -312,9 +316,9 @@ func TestNativeAssets(t *testing.T) {
 	resp, _ = get(http.MethodGet, "/index.html?lang=ja")
 	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
 	assert.Equal(t, "/?lang=ja", resp.Header.Get("Location"))
-	resp, _ = get(http.MethodPost, "/jquants-auth.wasm")
+	resp, _ = get(http.MethodPost, module)
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
-	for _, p := range []string{"/jquants-auth.wasm.br", "/jquants-auth.wasm.gz", "/.assetsignore"} {
+	for _, p := range []string{module + ".br", module + ".gz", "/.assetsignore"} {
 		resp, body = get(http.MethodGet, p)
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, p)
 		assert.Contains(t, string(body), `"code":"not_found"`, p)
@@ -338,11 +342,13 @@ func TestRunStops(t *testing.T) {
 
 // TestRunSays: the first lines name both calls forwarded and the upstream
 // base, and, with WEB_DIR elsewhere and no page there, the file missing in
-// that folder (not web/'s).
+// that folder (not build/web/'s). A module not named after its content is
+// no built page.
 func TestRunSays(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	elsewhere := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "jquants-auth.wasm"), []byte("\x00asm"), 0o600))
 	var out strings.Builder
 	require.NoError(t, run(ctx, env(t, map[string]string{
 		"PORT": "0", proxy.EnvBaseURL: "http://127.0.0.1:18788/", "WEB_DIR": elsewhere,
@@ -351,11 +357,11 @@ func TestRunSays(t *testing.T) {
 	require.Len(t, lines, 2, out.String())
 	assert.Regexp(t, `^jquants-auth: proxy listening on http://127\.0\.0\.1:\d+, `+
 		`forwarding /v2/\* \(API keys\), /v1/token/auth_user and /v1/token/auth_refresh to http://127\.0\.0\.1:18788$`, lines[0])
-	assert.Equal(t, "jquants-auth: no page: "+filepath.Join(elsewhere, "jquants-auth.wasm")+
-		" is missing (WEB_DIR="+elsewhere+"; `make web` builds into web/), so only /v1/* and /v2/* are served", lines[1])
+	assert.Equal(t, "jquants-auth: no page: "+filepath.Join(elsewhere, "jquants-auth.*.wasm")+
+		" is missing (WEB_DIR="+elsewhere+"; `make web` builds into build/web), so only /v1/* and /v2/* are served", lines[1])
 
 	// With the page there, no such line.
-	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "jquants-auth.wasm"), []byte("\x00asm"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "jquants-auth.2d3f4a5b6c7d8e9f.wasm"), []byte("\x00asm"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(elsewhere, "_headers"), nil, 0o600))
 	out.Reset()
 	require.NoError(t, run(ctx, env(t, map[string]string{"PORT": "0", "WEB_DIR": elsewhere}), &out))

@@ -2,7 +2,7 @@
 
 package e2e
 
-// Helpers for the page tests (page_test.go): a static server for web/ on the
+// Helpers for the page tests (page_test.go): a static server for the built page on the
 // two extra listeners, headless Chromium driven by chromedp, and a record of
 // what the page logged.
 
@@ -57,15 +57,16 @@ func findChrome() (string, error) {
 // pageTimeout bounds each page test, browser start included.
 const pageTimeout = 2 * time.Minute
 
-// ---- web/ on otherListener and strangerListener -------------------------
+// ---- build/web/ on otherListener and strangerListener -------------------
 
 var (
 	pageStaticOnce sync.Once
 	pageStaticErr  error
 )
 
-// servePageWeb starts (once per process) an HTTP server for the repository's
-// web/ directory on otherListener and strangerListener, with the headers
+// servePageWeb starts (once per process) an HTTP server for the page as
+// `make web` builds it into build/web/ (the wrangler dev of TestMain ran
+// the build), on otherListener and strangerListener, with the headers
 // web/_headers gives on Cloudflare (the CSP above all), so the page runs
 // there exactly as under `wrangler dev`, only from another origin.
 func servePageWeb(t *testing.T) {
@@ -76,7 +77,7 @@ func servePageWeb(t *testing.T) {
 			pageStaticErr = err
 			return
 		}
-		dir := filepath.Join(root, "web")
+		dir := filepath.Join(root, "build", "web")
 		rules, err := webassets.ReadHeaders(filepath.Join(dir, "_headers"))
 		if err != nil {
 			pageStaticErr = err
@@ -100,11 +101,26 @@ func servePageWeb(t *testing.T) {
 		}
 	})
 	if pageStaticErr != nil {
-		t.Fatalf("serving web/: %v", pageStaticErr)
+		t.Fatalf("serving build/web/: %v", pageStaticErr)
 	}
 }
 
-// pageSite is one static server for web/: it records the requests it gets,
+// builtModule is the path of the browser module in build/web/, which
+// `make web` names after its content: jquants-auth.<16 hex>.wasm.
+func builtModule(t *testing.T) string {
+	t.Helper()
+	root, err := wranglerdev.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, _ := filepath.Glob(filepath.Join(root, "build", "web", "jquants-auth.*.wasm"))
+	if len(found) != 1 {
+		t.Fatalf("build/web/ holds %d modules, want 1: %q", len(found), found)
+	}
+	return "/" + filepath.Base(found[0])
+}
+
+// pageSite is one static server for the page: it records the requests it gets,
 // and serves a test's own config.json in place of web/config.json, as a
 // deployer's static host would.
 type pageSite struct {

@@ -28,7 +28,7 @@ var (
 	// hold both edges to one answer.
 	native *nativeEdge
 	// otherOrigin is an allowed origin other than the Worker's own; its
-	// listener serves web/ for the cross-origin page tests.
+	// listener serves build/web/ for the cross-origin page tests.
 	otherOrigin   string
 	otherListener net.Listener
 	// strangerOrigin is not allowed.

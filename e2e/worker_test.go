@@ -387,7 +387,7 @@ func webHeader(t *testing.T, name string) string {
 	return ""
 }
 
-// TestAssets: / is the page from web/ with web/_headers' headers; /v1/* is
+// TestAssets: / is the page from build/web/ with web/_headers' headers; /v1/* is
 // the Worker's, asset or not.
 func TestAssets(t *testing.T) {
 	n := upstream.Count()

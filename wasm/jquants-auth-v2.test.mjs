@@ -107,7 +107,7 @@ function barsQuery() {
   return { code: "86970", from: ymd(toMs - 90 * day), to: ymd(toMs) };
 }
 
-const { load } = await import("../web/jquants-auth.mjs");
+const { load } = await import("../build/web/jquants-auth.mjs");
 
 function wantError(err, code, status, key) {
   assert.ok(err instanceof Error, "an Error");
@@ -487,7 +487,7 @@ test("the README's V2 example runs as it is written, through the native proxy", 
   const code =
     `const apiKey = ${JSON.stringify(key)}, from = ${JSON.stringify(ymd(toMs - 30 * day))}, to = ${JSON.stringify(ymd(toMs))};\n` +
     example
-      .replace(moduleImport, JSON.stringify(pathToFileURL(join(root, "web/jquants-auth.mjs")).href))
+      .replace(moduleImport, JSON.stringify(pathToFileURL(join(root, "build/web/jquants-auth.mjs")).href))
       .replace(proxyURL, JSON.stringify(proxy));
   const file = join(dir, "readme-v2-example.mjs");
   await writeFile(file, code);

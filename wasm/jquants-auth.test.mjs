@@ -1,4 +1,5 @@
-// Tests of web/jquants-auth.mjs with the built module (make web), under Node:
+// Tests of web/jquants-auth.mjs as `make web` builds it into build/web/, with
+// the module named after its content beside it, under Node:
 //   node --test wasm/jquants-auth.test.mjs
 // The servers are real: the fake J-Quants (cmd/fakejquants) and the native
 // proxy (`go run .`, pointed at the fake), both built and started here. A
@@ -85,7 +86,7 @@ async function serve(req, res, rec, mode, target, path) {
   send(up.status, retryAfter ? { "Retry-After": retryAfter } : {}, await up.text());
 }
 
-const { load } = await import("../web/jquants-auth.mjs");
+const { load } = await import("../build/web/jquants-auth.mjs");
 
 // A test of its own tag, with an empty record of the front's requests;
 // via(mode, target) is the base URL that makes the front act as mode says.
@@ -110,8 +111,8 @@ function wantError(err, code, status) {
 }
 
 test("load in Node reads file: URLs from disk, and a failed load is forgotten", async () => {
-  await assert.rejects(load({ wasmURL: new URL("../web/missing.wasm", import.meta.url) }), { code: "ENOENT" });
-  const a = load(); // the default: web/jquants-auth.wasm beside the module, a file: URL here
+  await assert.rejects(load({ wasmURL: new URL("../build/web/missing.wasm", import.meta.url) }), { code: "ENOENT" });
+  const a = load(); // the default: the .wasm built beside the module (named after its content), a file: URL here
   const b = load({ wasmURL: "file:///nowhere.wasm" });
   assert.equal(a, b, "memoised");
   const jq = await a;
@@ -312,7 +313,7 @@ frontTest("the README's JavaScript example runs as it is written", async () => {
   const code =
     `const mail = ${JSON.stringify(mail)}, password = ${JSON.stringify(password)};\n` +
     example
-      .replace(moduleImport, JSON.stringify(pathToFileURL(join(root, "web/jquants-auth.mjs")).href))
+      .replace(moduleImport, JSON.stringify(pathToFileURL(join(root, "build/web/jquants-auth.mjs")).href))
       .replace(proxy, JSON.stringify(via("pass", "proxy")));
   const file = join(dir, "readme-example.mjs");
   await writeFile(file, code);

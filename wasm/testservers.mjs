@@ -17,8 +17,8 @@ let dir;
 // build checks that make web has run, then builds each {name: package} into
 // a new temporary directory, whose path it returns.
 export async function build(prefix, packages) {
-  await access(join(root, "web/jquants-auth.wasm")).catch(() => {
-    throw new Error("web/jquants-auth.wasm is missing: run make web first");
+  await access(join(root, "build/web/jquants-auth.mjs")).catch(() => {
+    throw new Error("build/web/jquants-auth.mjs is missing: run make web first");
   });
   dir = await mkdtemp(join(tmpdir(), prefix));
   const go = process.env.GO ?? "go";

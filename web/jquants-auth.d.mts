@@ -5,8 +5,9 @@
 
 /** Options of {@link load}. Only the first call's options count. */
 export interface LoadOptions {
-  /** The module. Default: `new URL("./jquants-auth.wasm", import.meta.url)`.
-   *  A `file:` URL is read from disk (Node). */
+  /** The module. Default: the one built beside this file,
+   *  `new URL("./jquants-auth.<content hash>.wasm", import.meta.url)`
+   *  (`make web` writes its name in). A `file:` URL is read from disk (Node). */
   wasmURL?: string | URL;
   /** Go's wasm_exec.js (a classic script defining `globalThis.Go`), loaded
    *  only if `globalThis.Go` is not yet defined.

@@ -7,8 +7,9 @@
 //   const { listing } = await jq.checkKey(apiKey, opts); // JPX Group's row: the key works
 //   const { data } = await jq.get(apiKey, "/equities/bars/daily", { code: "86970" }, opts);
 //
-// Go compiled to WebAssembly (jquants-auth.wasm, built by `make web`, with
-// Go's wasm_exec.js beside it) decides; this file does the I/O. For V2, Go
+// Go compiled to WebAssembly (jquants-auth.<content hash>.wasm, built by
+// `make web` into build/web/ beside a copy of this file that names it, with
+// Go's wasm_exec.js) decides; this file does the I/O. For V2, Go
 // checks the key, path and query and says what to send and when (it keeps
 // each plan's pace), then what every answer means: a page, the next page,
 // an error, or "wait this long first". Here we fetch, JSON.parse the pages
@@ -44,6 +45,7 @@ export function load(options = {}) {
 }
 
 async function start({ wasmURL, wasmExecURL } = {}) {
+  // `make web` writes the built module's name, hash and all, in here.
   wasmURL = new URL(wasmURL ?? "./jquants-auth.wasm", import.meta.url);
   wasmExecURL = new URL(wasmExecURL ?? "./wasm_exec.js", import.meta.url);
   // The module downloads and compiles while wasm_exec.js loads: neither

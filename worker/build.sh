@@ -15,7 +15,7 @@ mkdir -p "$out"
 tmp="$(mktemp -d "${out}/.tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-# wrangler serves web/ too: build the browser module into it first.
+# wrangler serves the site too: build it into build/web/ first.
 bash scripts/build-web.sh
 GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o "$tmp/app.wasm" .
 cp worker/entry.mjs "$tmp/worker.mjs"

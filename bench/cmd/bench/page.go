@@ -252,9 +252,10 @@ type native struct {
 var listening = regexp.MustCompile(`proxy listening on (http://\S+),`)
 
 // startNative builds the repository's main package and runs it on a free
-// loopback port, serving web/, its upstream the fake at fakeURL.
+// loopback port, serving the page built into build/web/, its upstream the
+// fake at fakeURL.
 func startNative(ctx context.Context, fakeURL string) (*native, error) {
-	if _, err := os.Stat(filepath.Join("web", "jquants-auth.wasm")); err != nil {
+	if _, err := os.Stat(filepath.Join("build", "web", "index.html")); err != nil {
 		return nil, fmt.Errorf("no page to serve (run `make web`): %w", err)
 	}
 	dir, err := os.MkdirTemp("", "bench-native-")
@@ -267,7 +268,7 @@ func startNative(ctx context.Context, fakeURL string) (*native, error) {
 		return nil, fmt.Errorf("go build .: %w\n%s", err, out)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT=0", "HOST=127.0.0.1", "WEB_DIR=web", "LOGIN_RATE_LIMIT=off", "API_RATE_LIMIT=off",
+	cmd.Env = append(os.Environ(), "PORT=0", "HOST=127.0.0.1", "WEB_DIR=build/web", "LOGIN_RATE_LIMIT=off", "API_RATE_LIMIT=off",
 		"JQUANTS_API_BASE_URL="+fakeURL)
 	stderr, w := io.Pipe()
 	cmd.Stderr = w
