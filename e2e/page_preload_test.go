@@ -17,10 +17,13 @@ import (
 // TestPagePreloads: index.html starts every download the page needs while
 // it is parsed, and each file is fetched once: the .wasm's preload is the
 // one jquants-auth.mjs's fetch takes (same mode and credentials), and the
-// modules' preloads are the ones the imports take. Through wrangler dev and
-// through internal/webassets (`go run .`'s), which also counts what it got.
+// modules' preloads are the ones the imports take. On a repeat visit the
+// module comes from the browser's cache without a request. Through wrangler
+// dev and through internal/webassets (`go run .`'s), which also counts what
+// it got.
 func TestPagePreloads(t *testing.T) {
 	servePageWeb(t)
+	module := builtModule(t)
 	for name, origin := range map[string]string{"wrangler dev": worker.URL, "webassets": otherOrigin} {
 		t.Run(name, func(t *testing.T) {
 			b := newPageBrowser(t)
@@ -59,7 +62,7 @@ func TestPagePreloads(t *testing.T) {
 })()`, &r)
 			require.True(t, r.Loaded, "the module did not load")
 
-			for _, p := range []string{"/jquants-auth.wasm", "/wasm_exec.js", "/jquants-auth.mjs", "/app.mjs", "/style.css"} {
+			for _, p := range []string{module, "/wasm_exec.js", "/jquants-auth.mjs", "/app.mjs", "/style.css"} {
 				mu.Lock()
 				n := requested[p]
 				mu.Unlock()
@@ -69,18 +72,48 @@ func TestPagePreloads(t *testing.T) {
 				// was done: before any module ran.
 				assert.Less(t, r.Start[p], r.ParserDoneAt, "%s was not asked for while the page was parsed", p)
 			}
-			assert.Equal(t, "link", r.Initiator["/jquants-auth.wasm"], "the .wasm was not fetched by its preload")
+			assert.Equal(t, "link", r.Initiator[module], "the .wasm was not fetched by its preload")
 			if origin == otherOrigin {
 				var wasm int
 				for _, req := range otherSite.requestsSince(served) {
-					if req == "GET /jquants-auth.wasm" {
+					if req == "GET "+module {
 						wasm++
 					}
 				}
-				assert.Equal(t, 1, wasm, "GET /jquants-auth.wasm the server received")
+				assert.Equal(t, 1, wasm, "GET %s the server received", module)
 			}
 			for _, m := range b.log() {
 				assert.NotContains(t, strings.ToLower(m.Text), "preload", "the browser said: %s", m)
+			}
+
+			// A repeat visit: the module, whose URL changes with its
+			// content, comes from the browser's cache unasked; the page
+			// and the files whose URL stays are asked again (a 304 each).
+			served = otherSite.requestCount()
+			b.openKeyPage(t, origin+"/")
+			var again struct {
+				Loaded   bool               `json:"loaded"`
+				Transfer map[string]float64 `json:"transfer"`
+			}
+			b.eval(t, `(async () => {
+  const m = await import("/jquants-auth.mjs");
+  const loaded = typeof (await m.load()).authUser === "function";
+  const transfer = {};
+  for (const e of [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]) {
+    transfer[new URL(e.name).pathname] = e.transferSize;
+  }
+  return { loaded, transfer };
+})()`, &again)
+			require.True(t, again.Loaded, "the module did not load again")
+			require.Contains(t, again.Transfer, module)
+			assert.Zero(t, again.Transfer[module], "bytes moved for the module on a repeat visit")
+			for _, p := range []string{"/", "/app.mjs", "/jquants-auth.mjs", "/wasm_exec.js"} {
+				assert.Positive(t, again.Transfer[p], "%s was not asked for again", p)
+			}
+			if origin == otherOrigin {
+				got := otherSite.requestsSince(served)
+				assert.NotContains(t, got, "GET "+module)
+				assert.Contains(t, got, "GET /")
 			}
 		})
 	}
