@@ -68,6 +68,7 @@ var (
 	rounds    = flag.Int("rounds", 5, "rounds per target; each figure is the best round")
 	n1        = flag.Int("n1", 300, "requests per round at concurrency 1 (latency)")
 	n16       = flag.Int("n16", 3000, "requests per round at concurrency 16 (throughput)")
+	slices16  = flag.Int("slices16", 6, "slices of n16 the Workers take in turn")
 	warmup    = flag.Int("warmup", 200, "warm-up requests per target per round (first round: 3x)")
 	startupN  = flag.Int("startup", 50, "Go instances started in Node for the start-up figures")
 	cpuRounds = flag.Int("cpu-rounds", 7, "rounds of the CPU-per-request figures in Node")
@@ -84,6 +85,9 @@ func main() {
 
 func run() int {
 	start := time.Now()
+	if *slices16 < 1 || *slices16 > *n16 {
+		return fatal(fmt.Errorf("-slices16 %d: want 1 to -n16 (%d)", *slices16, *n16))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := wranglerdev.RepoRoot()
@@ -146,8 +150,8 @@ func run() int {
 
 	// The Workers take their latency samples in turn, request by request,
 	// so that all see the same moment of a shared, noisy machine; the fake
-	// alone follows. Throughput is measured one target after another, the
-	// Workers' order turning from round to round.
+	// alone follows. Throughput likewise: each round's c=16 requests are
+	// cut into slices the Workers take in turn, who goes first turning.
 	for r := 1; r <= *rounds; r++ {
 		order := append(slices.Clone(workers[r%3:]), workers[:r%3]...)
 		order = append(order, direct)
@@ -167,10 +171,11 @@ func run() int {
 		if err := latencyInTurns(ctx, targets[3:], r); err != nil {
 			return fatal(err)
 		}
-		for _, tg := range order {
-			if err := tg.throughput(ctx); err != nil {
-				return fatal(fmt.Errorf("%s: c=16: %w", tg.name, err))
-			}
+		if err := throughputInTurns(ctx, workers, r); err != nil {
+			return fatal(err)
+		}
+		if err := throughputInTurns(ctx, targets[3:], r); err != nil {
+			return fatal(err)
 		}
 		for _, tg := range targets {
 			tg.endRound()
@@ -188,7 +193,7 @@ func run() int {
 		}
 	}
 
-	t.section(fmt.Sprintf("Through wrangler dev → fake J-Quants, demo logins (best of %d rounds; per round %d req at c=1, the Workers taking turns request by request, and %d req at c=16, one Worker after the other)", *rounds, *n1, *n16))
+	t.section(fmt.Sprintf("Through wrangler dev → fake J-Quants, demo logins (best of %d rounds; per round %d req at c=1, the Workers taking turns request by request, and %d req at c=16 in %d slices, the Workers taking turns slice by slice)", *rounds, *n1, *n16, *slices16))
 	for _, tg := range targets {
 		t.row("p50 latency c=1, "+tg.name, ms(tg.best.p50), "", "")
 	}
@@ -493,13 +498,29 @@ func latencyInTurns(ctx context.Context, targets []*target, round int) error {
 	return nil
 }
 
-func (tg *target) throughput(ctx context.Context) error {
-	n := *n16
-	wall, err := tg.parallel(ctx, n, 16)
-	if err != nil {
-		return err
+// throughputInTurns makes n16 logins at concurrency 16 on each target in
+// slices16 slices, the targets taking turns slice by slice (who goes first
+// turning too), so a slow minute of the machine falls on all of them; a
+// target's throughput is its logins over its slices' summed time.
+func throughputInTurns(ctx context.Context, targets []*target, round int) error {
+	walls := make([]time.Duration, len(targets))
+	for s := range *slices16 {
+		n := *n16 / *slices16
+		if s < *n16%*slices16 {
+			n++
+		}
+		for j := range targets {
+			k := (s + round + j) % len(targets)
+			wall, err := targets[k].parallel(ctx, n, 16)
+			if err != nil {
+				return fmt.Errorf("%s: c=16: %w", targets[k].name, err)
+			}
+			walls[k] += wall
+		}
 	}
-	tg.rps = float64(n) / wall.Seconds()
+	for k, tg := range targets {
+		tg.rps = float64(*n16) / walls[k].Seconds()
+	}
 	return nil
 }
 
