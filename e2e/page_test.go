@@ -242,7 +242,7 @@ func TestBrowserModuleAPI(t *testing.T) {
 		assert.True(t, r.SameObject, "load() twice: different objects")
 		assert.True(t, r.Frozen, "the API object is not frozen")
 		assert.Equal(t, []string{"authRefresh", "authUser", "checkKey", "get", "pages"}, r.Keys)
-		assert.Equal(t, 1, r.WasmFetches, "jquants-auth.wasm fetched more than once (the page's own load() included)")
+		assert.Equal(t, 1, r.WasmFetches, "the module fetched more than once (the page's own load() included)")
 		assert.False(t, r.Global, "globalThis.__jquantsAuth left behind")
 		assert.True(t, r.GoDefined, "wasm_exec.js not loaded")
 	})

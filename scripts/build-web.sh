@@ -67,7 +67,7 @@ done
 go run ./scripts/precompress "$out"
 
 raw=$(wc -c <"$out/$wasm")
-gz=$(gzip -9c "$out/$wasm" | wc -c)
+gz=$(gzip -9c <"$out/$wasm" | wc -c) # from stdin: no file name in the header
 br=$(wc -c <"$out/$wasm.br")
 echo "web: $out/$wasm $raw bytes, gzip -9 $gz, brotli -q 11 $br (budget: gzip -9 <= $budget)"
 if ((gz > budget)); then
