@@ -119,7 +119,7 @@ fuzz:
 # MUTATE_PKGS (./auth takes in ./auth/...): fails when a path's test efficacy
 # is under 99% or its mutator coverage under 95%. Not part of `make test`:
 # it takes about 26 minutes on a quiet 2-core machine (see README). Full logs in testdata-out/mutate-*.log.
-MUTATE_PKGS := ./auth ./proxy ./internal/flatjson ./internal/errtree
+MUTATE_PKGS := ./auth ./proxy ./internal/flatjson ./internal/errtree ./internal/webassets
 # Files whose mutants are neither run nor counted: the fake's made-up market
 # data, whose formulas no contract pins (its tests check properties: ticks,
 # trading days, minute times), so most of their mutants are equivalent.

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -181,34 +180,31 @@ func TestNativePage(t *testing.T) {
 	require.ErrorContains(t, err, "_headers")
 }
 
-// TestNativeAssets: the native server on a real listener serves the
-// precompressed copies `make web` writes (by scripts/precompress) as
-// Accept-Encoding allows, answers a request carrying its ETag with 304, and
-// keeps web/_headers' caching (a year for the module named after its
-// content, asking each time for the rest) and web/.assetsignore's hiding:
-// the ways Workers assets serve the page under wrangler dev.
+// TestNativeAssets: `go run .` with the repository's web/_headers and
+// web/.assetsignore and the copies scripts/precompress writes, as `make web`
+// leaves them, on a real listener: what `curl -H 'Accept-Encoding: br'`
+// sees. The module, named after its content, is kept a year; the page is
+// asked for each time; the copies are no files of the site. (How each
+// answer is chosen is internal/webassets' own test.)
 func TestNativeAssets(t *testing.T) {
 	dir := t.TempDir()
-	// The real _headers and .assetsignore; a page and a "module" large and
-	// repetitive enough to compress, as the real ones do.
 	for _, name := range []string{"_headers", ".assetsignore"} {
 		b, err := os.ReadFile(filepath.Join("web", name))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
 	}
+	// A page and a "module" large and repetitive enough to compress, as
+	// the real ones do.
 	wasm := bytes.Repeat([]byte("\x00asm\x01\x00\x00\x00 a WebAssembly module, or as compressible "), 2000)
 	page := []byte("<!doctype html><title>login</title>" + strings.Repeat("<p>the page</p>", 100))
 	const module = "/jquants-auth.0123456789abcdef.wasm"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, module), wasm, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), page, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"proxy":null}`), 0o600))
 	out, err := exec.Command("go", "run", "./scripts/precompress", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	br, err := os.ReadFile(filepath.Join(dir, module+".br"))
 	require.NoError(t, err)
 	require.Less(t, len(br), len(wasm)/10)
-	_, err = os.Stat(filepath.Join(dir, "config.json.br"))
-	require.ErrorIs(t, err, os.ErrNotExist, "no copy of a file too small to gain")
 
 	srv, _, _, err := newServer(env(t, map[string]string{"WEB_DIR": dir}))
 	require.NoError(t, err)
@@ -217,15 +213,11 @@ func TestNativeAssets(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	base := "http://" + ln.Addr().String()
-	// No transparent gzip and no redirects: the test sees the answers as sent.
-	client := &http.Client{
-		Transport:     &http.Transport{DisableCompression: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       10 * time.Second,
-	}
-	get := func(method, path string, header ...string) (*http.Response, []byte) {
+	// No transparent gzip: the test sees the answers as sent.
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 10 * time.Second}
+	get := func(path string, header ...string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(method, base+path, nil)
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
 		require.NoError(t, err)
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
@@ -238,8 +230,7 @@ func TestNativeAssets(t *testing.T) {
 		return resp, body
 	}
 
-	// Brotli when asked for, as curl -H 'Accept-Encoding: br' does.
-	resp, body := get(http.MethodGet, module, "Accept-Encoding", "br")
+	resp, body := get(module, "Accept-Encoding", "br")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
 	assert.Equal(t, "application/wasm", resp.Header.Get("Content-Type"))
@@ -249,77 +240,18 @@ func TestNativeAssets(t *testing.T) {
 	assert.Equal(t, br, body)
 	etag := resp.Header.Get("ETag")
 	require.Regexp(t, `^W/"[0-9a-f]{32}"$`, etag, "weak: the hash is of the file, not of the brotli bytes")
-
-	// The second request, carrying the ETag: 304, no body.
-	resp, body = get(http.MethodGet, module, "Accept-Encoding", "br", "If-None-Match", etag)
+	resp, body = get(module, "Accept-Encoding", "br", "If-None-Match", etag)
 	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
 	assert.Empty(t, body)
-	assert.Equal(t, etag, resp.Header.Get("ETag"))
 	assert.Equal(t, "public, max-age=31536000, immutable", resp.Header.Get("Cache-Control"))
 
-	// gzip for a client without brotli (or refusing it); the bytes as they
-	// are for one without either, under the strong ETag, which the weak
-	// one still matches.
-	for _, ae := range []string{"gzip", "gzip, deflate, br;q=0", "br;q=0.0, gzip;q=0.5"} {
-		resp, body = get(http.MethodGet, module, "Accept-Encoding", ae)
-		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), ae)
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		require.NoError(t, err)
-		plain, err := io.ReadAll(zr)
-		require.NoError(t, err)
-		assert.Equal(t, wasm, plain, ae)
-		assert.Equal(t, etag, resp.Header.Get("ETag"), ae)
-	}
-	for _, ae := range []string{"", "identity", "br;q=0, gzip;q=0"} {
-		resp, body = get(http.MethodGet, module, "Accept-Encoding", ae)
-		assert.Empty(t, resp.Header.Get("Content-Encoding"), ae)
-		assert.Equal(t, wasm, body, ae)
-		assert.Equal(t, strings.TrimPrefix(etag, "W/"), resp.Header.Get("ETag"), ae)
-		assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"), ae)
-	}
-	resp, _ = get(http.MethodGet, module, "If-None-Match", etag)
-	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
-	resp, _ = get(http.MethodGet, module, "If-None-Match", `"0123"`)
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "another ETag")
-
-	// The page: its brotli copy, then, edited since the build, itself.
-	resp, body = get(http.MethodGet, "/", "Accept-Encoding", "gzip, deflate, br, zstd")
+	resp, _ = get("/", "Accept-Encoding", "gzip, deflate, br, zstd")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
-	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"), "its URL stays when it changes")
-	pageETag := resp.Header.Get("ETag")
-	edited := append(page, "<p>edited</p>"...)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), edited, 0o600))
-	later := time.Now().Add(time.Minute)
-	require.NoError(t, os.Chtimes(filepath.Join(dir, "index.html"), later, later))
-	resp, body = get(http.MethodGet, "/", "Accept-Encoding", "br", "If-None-Match", pageETag)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "the old ETag no longer matches")
-	assert.Empty(t, resp.Header.Get("Content-Encoding"), "the stale copy is not sent")
-	assert.Equal(t, edited, body)
-	assert.NotEqual(t, strings.TrimPrefix(pageETag, "W/"), resp.Header.Get("ETag"))
 
-	// Too small to gain from a copy: as it is, with no Vary.
-	resp, body = get(http.MethodGet, "/config.json", "Accept-Encoding", "br")
-	assert.Equal(t, `{"proxy":null}`, string(body))
-	assert.Empty(t, resp.Header.Get("Content-Encoding"))
-	assert.Empty(t, resp.Header.Get("Vary"))
-
-	// HEAD: the headers alone.
-	resp, body = get(http.MethodHead, module, "Accept-Encoding", "br")
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, "br", resp.Header.Get("Content-Encoding"))
-	assert.Empty(t, body)
-
-	// As Workers assets: /index.html is redirected to /, other methods get
-	// 405, and the copies (.assetsignore) are no files of the site.
-	resp, _ = get(http.MethodGet, "/index.html?lang=ja")
-	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
-	assert.Equal(t, "/?lang=ja", resp.Header.Get("Location"))
-	resp, _ = get(http.MethodPost, module)
-	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	for _, p := range []string{module + ".br", module + ".gz", "/.assetsignore"} {
-		resp, body = get(http.MethodGet, p)
+		resp, body = get(p)
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, p)
 		assert.Contains(t, string(body), `"code":"not_found"`, p)
 	}
