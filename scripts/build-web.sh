@@ -55,8 +55,11 @@ for f in "$tmp"/*; do
   cmp -s "$f" "$out/${f##*/}" || install -m 644 "$f" "$out/"
 done
 # What an earlier build left: an older module, and copies of gone files.
+# Not hidden files: a build beside this one (wrangler dev runs one per
+# instance) may be writing a copy through a .precompress-* file.
 for f in "$out"/*; do
   base=${f##*/}
+  [[ $base != .* ]] || continue
   base=${base%.br}
   base=${base%.gz}
   [[ -e $tmp/$base ]] || rm -f "$f"
