@@ -4,10 +4,10 @@
 // level 9) beside each compressible file in a directory, for `go run .` to
 // serve (internal/webassets picks one by Accept-Encoding). Cloudflare
 // compresses Workers assets on its own, so web/.assetsignore keeps these
-// copies out of the upload. scripts/build-web.sh runs it on web/ after each
-// build:
+// copies out of the upload. scripts/build-web.sh runs it on the site it
+// builds:
 //
-//	go run ./scripts/precompress web
+//	go run ./scripts/precompress build/web
 //
 // A copy is rewritten only when it is older than its file, so a rebuild that
 // changed nothing writes nothing (and reloads no `wrangler dev`). A copy that
