@@ -120,6 +120,23 @@ func site(t *testing.T, files map[string]string, stale ...string) (dir, base str
 	return dir, srv.URL
 }
 
+// fetch makes one request to base as a test must see it: no transparent
+// gzip and no redirects followed; header is name, value pairs.
+func fetch(t *testing.T, base, method, path string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, nil)
+	require.NoError(t, err)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := (&http.Transport{DisableCompression: true, DisableKeepAlives: true}).RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
 // TestServe: the ways Workers assets answer, one request each.
 func TestServe(t *testing.T) {
 	_, base := site(t, map[string]string{
@@ -140,25 +157,6 @@ func TestServe(t *testing.T) {
 		"_redirects":      "hidden: starts with _",
 		".env":            "hidden: starts with .",
 	}, "app.mjs.br")
-
-	client := &http.Client{
-		Transport:     &http.Transport{DisableCompression: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	do := func(method, path string, header ...string) (*http.Response, string) {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, nil)
-		require.NoError(t, err)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp, string(b)
-	}
 
 	for _, tc := range []struct {
 		name, method, path, acceptEncoding string
@@ -189,7 +187,7 @@ func TestServe(t *testing.T) {
 		{"other methods", "POST", "/app.mjs", "", 405, "", "", "", "", ""},
 		{"other methods (2)", "DELETE", "/", "", 405, "", "", "", "", ""},
 	} {
-		resp, body := do(tc.method, tc.path, "Accept-Encoding", tc.acceptEncoding)
+		resp, body := fetch(t, base, tc.method, tc.path, "Accept-Encoding", tc.acceptEncoding)
 		assert.Equal(t, tc.status, resp.StatusCode, tc.name)
 		if tc.status == 418 {
 			continue
@@ -211,7 +209,6 @@ func TestServe(t *testing.T) {
 // auto-trailing-slash does.
 func TestServeRedirects(t *testing.T) {
 	_, base := site(t, map[string]string{"_headers": "/*\n  X-All: 1\n", "index.html": "<p>", "docs/index.html": "<p>"})
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for path, want := range map[string]string{
 		"/index.html":         "/",
 		"/index.html?lang=ja": "/?lang=ja",
@@ -219,9 +216,7 @@ func TestServeRedirects(t *testing.T) {
 		"/docs":               "/docs/",
 		"/docs?x=1":           "/docs/?x=1",
 	} {
-		resp, err := client.Get(base + path)
-		require.NoError(t, err)
-		resp.Body.Close()
+		resp, _ := fetch(t, base, http.MethodGet, path)
 		assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode, path)
 		assert.Equal(t, want, resp.Header.Get("Location"), path)
 		assert.Equal(t, "1", resp.Header.Get("X-All"), path)
@@ -235,14 +230,7 @@ func TestServeETag(t *testing.T) {
 	dir, base := site(t, map[string]string{"_headers": "", "index.html": "<p>one", "index.html.br": "BR(one)"})
 	get := func(header ...string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, base+"/", nil)
-		require.NoError(t, err)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
-		require.NoError(t, err)
-		resp.Body.Close()
+		resp, _ := fetch(t, base, http.MethodGet, "/", header...)
 		return resp
 	}
 	sum := sha256.Sum256([]byte("<p>one"))
