@@ -249,7 +249,7 @@ func (h *Handler) answerV2(r *http.Request) (status int, body []byte) {
 			return messageAnswer(http.StatusBadRequest, MessagePaginationKeyInvalid)
 		}
 	}
-	return http.StatusOK, h.page(src, offset, pageRows, scope)
+	return http.StatusOK, h.page(src, offset, pageRows, PageBytes, scope)
 }
 
 // needsCodeOrDate reports whether the endpoint at path answers 400
@@ -323,9 +323,9 @@ func messageAnswer(status int, msg string) (int, []byte) {
 const pageKeyBytes = 4 + 12
 
 // page encodes rows offset… of src as {"data":[…]}, at most maxRows of them
-// (if > 0) and at most PageBytes in all, with a pagination_key naming the
-// next row if one is left.
-func (h *Handler) page(src rowSource, offset, maxRows int, scope string) []byte {
+// (if > 0) and at most maxBytes in all (the first row goes in whatever its
+// size), with a pagination_key naming the next row if one is left.
+func (h *Handler) page(src rowSource, offset, maxRows, maxBytes int, scope string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"data":[`)
 	var enc bytes.Buffer
@@ -340,7 +340,7 @@ func (h *Handler) page(src rowSource, offset, maxRows int, scope string) []byte 
 		}
 		row := bytes.TrimSuffix(enc.Bytes(), []byte("\n"))
 		if n > 0 {
-			if b.Len()+1+len(row)+tail > PageBytes {
+			if b.Len()+1+len(row)+tail > maxBytes {
 				break
 			}
 			b.WriteByte(',')
