@@ -296,6 +296,7 @@ func TestHandler(t *testing.T) {
 		{name: "absolute form, its authority not own", target: "http://evil/v1/token/auth_user", body: demoBody, header: http.Header{"Origin": {"http://evil"}},
 			status: 403, code: proxy.CodeOriginNotAllowed},
 		{name: "absolute form elsewhere", target: "http://example.com/v1/token/../../etc/passwd", status: 404, code: proxy.CodeNotFound},
+		{name: "absolute form, empty authority (host v1)", target: "http:///v1/token/auth_user", body: demoBody, status: 404, code: proxy.CodeNotFound},
 		{name: "GET elsewhere is 404", method: "GET", target: "/favicon.ico", status: 404, code: proxy.CodeNotFound},
 		{name: "workerd absolute URL", setup: workerd("https://worker.example/v1/token/auth_user", "worker.example"), status: 200, upstream: 1},
 		{name: "workerd auth_refresh with query", ct: "-", noBody: true, setup: workerd("https://worker.example"+refreshQuery, "worker.example"), status: 200, upstream: 1},

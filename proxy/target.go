@@ -16,10 +16,12 @@ func resolveTarget(target string) (path, query string) {
 	target, query, _ = strings.Cut(target, "?")
 	if scheme, rest, ok := strings.Cut(target, "://"); ok && !strings.ContainsAny(scheme, "/\\") {
 		// Absolute form: the authority goes; what follows it is the path.
-		if i := strings.IndexAny(rest, "/\\"); i >= 0 {
+		// Slashes before the authority are skipped, as a WHATWG parser
+		// skips them: "http:///x/y" names host x.
+		rest = strings.TrimLeft(rest, "/\\")
+		target = "/"
+		if i := strings.IndexAny(rest, "/\\"); i != -1 {
 			target = rest[i:]
-		} else {
-			target = "/"
 		}
 	}
 	return resolvePath(target), query
