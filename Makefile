@@ -106,6 +106,7 @@ fuzz:
 	  ./proxy:FuzzContentType \
 	  ./proxy:FuzzParseIP \
 	  ./proxy:FuzzAppendDuration \
+	  ./proxy:FuzzResolveTarget \
 	  ./internal/flatjson:FuzzParseObject \
 	  ./internal/flatjson:FuzzAppendString \
 	  ./internal/flatjson:FuzzElements \

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -80,4 +81,25 @@ func TestKnownDetail(t *testing.T) {
 	assert.Equal(t, DetailLimiter+DetailSep+DetailTimeout, knownDetail(DetailLimiter+DetailSep+DetailTimeout))
 	assert.Equal(t, DetailOther, knownDetail(`malformed HTTP status code "/v1/token/auth_refresh?refreshtoken=secret"`))
 	assert.Equal(t, DetailLimiter+DetailSep+DetailOther, knownDetail(DetailLimiter+DetailSep+"Network connection lost."))
+}
+
+// FuzzResolveTarget: resolving is idempotent (the Worker's already parsed
+// URL goes through unchanged), and a path resolves to a path.
+func FuzzResolveTarget(f *testing.F) {
+	for _, s := range []string{"/v1/token/auth_user", "/v1/./x/../token/auth_user?q#f", `/v1\token\auth_user`, "http://h/v1/%2e%2E/x", "http:///v1/x", `http://\h\x`, "*", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		path, query := resolveTarget(target)
+		again := path
+		if query != "" {
+			again += "?" + query
+		}
+		if p, q := resolveTarget(again); p != path || q != query {
+			t.Fatalf("%q → %q ? %q → %q ? %q", target, path, query, p, q)
+		}
+		if strings.HasPrefix(target, "/") && !strings.HasPrefix(path, "/") {
+			t.Fatalf("%q → %q: not a path", target, path)
+		}
+	})
 }
