@@ -10,7 +10,10 @@ import "strings"
 // (".", "..", and their %2e spellings) are resolved. It is idempotent, so
 // the Worker's already parsed URL comes out as it went in, and the native
 // edge's raw target gets the answer the Worker gives the same bytes.
-// Percent-escapes are left as they are: "%5F" never matches "_".
+// Percent-escapes are left as they are: "%5F" never matches "_". (An
+// absolute-form target with an empty authority, "http:///…", workerd
+// refuses itself with a plain-text 400 before the Worker runs; natively it
+// resolves as the parser would, to a 404.)
 func resolveTarget(target string) (path, query string) {
 	target, _, _ = strings.Cut(target, "#")
 	target, query, _ = strings.Cut(target, "?")
