@@ -210,8 +210,8 @@ func run() int {
 	rpsR := goT.best.rps / jsT.best.rps
 	t.check("throughput c=16, Go/JS", fmt.Sprintf("%.2f", rpsR), fmt.Sprintf("≥ %.2f", budgetThroughputR), rpsR >= budgetThroughputR)
 	t.row("throughput c=16, JS 2/JS (the yardstick against itself: the noise)", fmt.Sprintf("%.2f", js2T.best.rps/jsT.best.rps), "", "")
-	// The best rounds decide the budget; the means show a steady gap that
-	// the noise of single rounds hides.
+	// The best rounds decide the budget; the means of all rounds show a
+	// steady gap, and JS 2/JS how far two copies of one Worker drift apart.
 	t.row("throughput c=16, mean of the rounds, Go/JS (JS 2/JS)", fmt.Sprintf("%.3f (%.3f)", goT.rpsSum/jsT.rpsSum, js2T.rpsSum/jsT.rpsSum), "", "")
 	for _, d := range devs {
 		if rss, err := d.dev.WorkerdRSS(); err == nil {
